@@ -9,7 +9,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: false,
     sourcemap: true,
-    target: 'es2020',
+    target: 'es2022',
     lib: {
       entry: 'client/index.ts',
       name: 'TetherWS',

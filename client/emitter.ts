@@ -1,0 +1,42 @@
+/**
+ * A small typed event emitter. `on()` returns its own unsubscribe function. Emitting iterates over
+ * a snapshot, so a listener that unsubscribes (itself or another) during an emit cannot make
+ * another listener be skipped. A listener that throws does not stop the others: the error goes to
+ * `onListenerError`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: listener payloads are typed per event by the map.
+export class Emitter<Events extends Record<keyof Events, any>> {
+  #listeners: { [K in keyof Events]?: Array<(payload: Events[K]) => void> } = {};
+
+  readonly #onListenerError: (error: unknown, event: keyof Events) => void;
+
+  constructor(onListenerError: (error: unknown, event: keyof Events) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+    // Replacing the array (rather than mutating it) keeps in-flight emits on their snapshot.
+    this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
+    return () => this.off(type, listener);
+  }
+
+  off<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): void {
+    const list = this.#listeners[type];
+    const index = list ? list.indexOf(listener) : -1;
+    if (list && index >= 0) this.#listeners[type] = list.filter((_, i) => i !== index);
+  }
+
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
+    for (const listener of this.#listeners[type] ?? []) {
+      try {
+        listener(payload);
+      } catch (error) {
+        this.#onListenerError(error, type);
+      }
+    }
+  }
+
+  count(type: keyof Events): number {
+    return this.#listeners[type]?.length ?? 0;
+  }
+}

@@ -1,0 +1,33 @@
+import type { TetherError } from './errors.js';
+import type { DropReason } from './queue.js';
+import type { ConnectionState } from './state.js';
+
+/** Payload of `close`: the socket's close frame, and whether the client will try again. */
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+  /** True when a retry is scheduled; false once the client is `closed`. */
+  willReconnect: boolean;
+}
+
+/**
+ * Every event the client emits and what its listeners receive. `message` listeners get the decoded
+ * data itself; every other event gets one object, so fields can be added without breaking anyone.
+ */
+export interface ClientEventMap<In = unknown, Out = unknown> {
+  /** A connection opened; the queue has already been flushed into it. */
+  open: { url: string; protocol: string };
+  /** A message arrived (decoded by the codec). */
+  message: In;
+  /** A socket closed or was abandoned; after a retry is scheduled or the client stopped. */
+  close: CloseEvent;
+  /** Something went wrong; see `code`. The client keeps working unless it says it closed. */
+  error: TetherError;
+  /** A retry is scheduled: `attempt` (1-based) will start after `delay` ms. */
+  reconnecting: { attempt: number; delay: number };
+  /** The state changed. Emitted before the event specific to the new state. */
+  state: { from: ConnectionState; to: ConnectionState };
+  /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
+  drop: { data: Out; reason: DropReason };
+}

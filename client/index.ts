@@ -1,0 +1,17 @@
+export type { Codec, MessageData, SendData } from './codec.js';
+export { jsonCodec } from './codec.js';
+export type { TetherErrorCode } from './errors.js';
+export { TetherError, TetherRangeError, TetherTypeError } from './errors.js';
+export type { ClientEventMap, CloseEvent } from './events.js';
+export type {
+  ClientOptions,
+  CloseInfo,
+  QueueOptions,
+  ReconnectOptions,
+  WebSocketConstructor,
+} from './options.js';
+export { DEFAULT_OPTIONS, NO_RETRY_CODES } from './options.js';
+export type { DropReason } from './queue.js';
+export type { ConnectionState } from './state.js';
+export type { UrlProvider } from './url.js';
+export { WebSocketClient } from './websocket-client.js';
