@@ -24,8 +24,11 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   close: CloseEvent;
   /** Something went wrong; see `code`. The client keeps working unless it says it closed. */
   error: TetherError;
-  /** A retry is scheduled: `attempt` (1-based) will start after `delay` ms. */
-  reconnecting: { attempt: number; delay: number };
+  /**
+   * A retry is scheduled: `attempt` (1-based) starts after `delay` ms; or, when `offline` is true
+   * (`navigator.onLine` is false), as soon as the browser's `online` event fires.
+   */
+  reconnecting: { attempt: number; delay: number; offline: boolean };
   /** The state changed. Emitted before the event specific to the new state. */
   state: { from: ConnectionState; to: ConnectionState };
   /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */

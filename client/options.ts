@@ -1,5 +1,5 @@
 import type { Codec, MessageData, SendData } from './codec.js';
-import { passthroughCodec } from './codec.js';
+import { isSendable, passthroughCodec } from './codec.js';
 import { invalid } from './errors.js';
 
 /** What `close` listeners and `shouldReconnect` receive about a closed socket. */
@@ -16,7 +16,7 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface ReconnectOptions {
   /** Base delay before the first retry, in ms. @default 1000 */
   minDelay?: number;
-  /** Upper bound of any delay, in ms. @default 30000 */
+  /** Upper bound of any delay, in ms; at least `minDelay`. @default 30000 */
   maxDelay?: number;
   /** Growth of the delay per attempt: `minDelay * factor ** (attempt - 1)`. At least 1. @default 2 */
   factor?: number;
@@ -43,9 +43,9 @@ export interface ReconnectOptions {
 }
 
 export interface QueueOptions {
-  /** Messages kept while not open. @default 10000 */
+  /** Messages kept while they cannot be written. @default Infinity */
   maxMessages?: number;
-  /** Bytes kept while not open (UTF-8 length for text). @default 8388608 (8 MiB) */
+  /** Bytes kept while they cannot be written (UTF-8 length for text). @default 16777216 (16 MiB) */
   maxBytes?: number;
   /**
    * What happens when a message does not fit: `'drop-oldest'` evicts the oldest, `'drop-newest'`
@@ -56,6 +56,17 @@ export interface QueueOptions {
   overflow?: 'drop-oldest' | 'drop-newest' | 'throw';
 }
 
+export interface HeartbeatOptions {
+  /** Send a ping after this long with nothing received, in ms. @default 25000 */
+  interval?: number;
+  /** Declare the connection dead if nothing at all arrives this long after a ping, in ms. @default 10000 */
+  timeout?: number;
+  /** The ping message, written as is (not through the codec). @default '__ping__' */
+  ping?: SendData;
+  /** Recognises the server's answer; a pong is never delivered as `message`. @default (data) => data === '__pong__' */
+  isPong?: (data: MessageData) => boolean;
+}
+
 export interface ClientOptions<In = MessageData, Out = SendData> {
   /** Subprotocols offered on every connection (`Sec-WebSocket-Protocol`). @default [] */
   protocols?: string | string[];
@@ -63,17 +74,35 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
   binaryType?: BinaryType;
   /** Connect as soon as the client is built (on the next microtask, so listeners can be added). @default false */
   autoOpen?: boolean;
-  /** Reconnect with exponential backoff; `false` turns it off, `true` means all defaults. @default {} */
+  /** Reconnect with exponential backoff; `false` turns it off, `true` means all defaults. @default true */
   reconnect?: boolean | ReconnectOptions;
   /** An attempt still connecting after this long is abandoned and retried, in ms. @default 10000 */
   connectTimeout?: number;
   /** How long `close()` waits for the closing handshake before giving up on it, in ms. @default 5000 */
   closeTimeout?: number;
-  /** The outbound queue used while not open. */
+  /** The outbound queue, used while the client is not open or the socket is backed up. */
   queue?: QueueOptions;
+  /**
+   * Application-level heartbeat, to notice half-open connections a browser cannot see (it has no
+   * protocol pings). Off by default: the server must answer the ping. `true` means all defaults.
+   * @default false
+   */
+  heartbeat?: boolean | HeartbeatOptions;
+  /**
+   * While the socket's `bufferedAmount` is above this many bytes, new messages wait in the queue
+   * and drain as the socket drains, in order. `Infinity` turns backpressure off.
+   * @default 1048576 (1 MiB)
+   */
+  highWaterMark?: number;
+  /**
+   * Browser only: pause retries while `navigator.onLine` is false and retry at once on `online`;
+   * with a heartbeat, check the connection at once when the page becomes visible again.
+   * @default true
+   */
+  watchNetwork?: boolean;
   /** Encodes sent values and decodes received data. @default passthrough */
   codec?: Codec<In, Out>;
-  /** The `WebSocket` constructor. @default globalThis.WebSocket */
+  /** The `WebSocket` constructor. @default globalThis.WebSocket, looked up at `open()` */
   WebSocket?: WebSocketConstructor;
   /** Random source in [0, 1) for jitter; inject one to make delays deterministic. @default Math.random */
   random?: () => number;
@@ -87,12 +116,15 @@ export const NO_RETRY_CODES: readonly number[] = [
   1010, // mandatory extension missing: the handshake will fail the same way
 ];
 
+/** Every default, in one place. The README's options table is checked against this object by a test. */
 export const DEFAULT_OPTIONS = {
   protocols: [] as string[],
   binaryType: 'blob' as BinaryType,
   autoOpen: false,
   connectTimeout: 10_000,
   closeTimeout: 5_000,
+  highWaterMark: 1_048_576,
+  watchNetwork: true,
   reconnect: {
     minDelay: 1_000,
     maxDelay: 30_000,
@@ -100,104 +132,96 @@ export const DEFAULT_OPTIONS = {
     jitter: 0.5,
     maxRetries: Number.POSITIVE_INFINITY,
     resetAfter: 5_000,
-    shouldReconnect: (close: CloseInfo) => !NO_RETRY_CODES.includes(close.code),
+    shouldReconnect: (close: CloseInfo): boolean => !NO_RETRY_CODES.includes(close.code),
   },
   queue: {
-    maxMessages: 10_000,
-    maxBytes: 8 * 1024 * 1024,
-    overflow: 'drop-oldest' as QueueOptions['overflow'] & string,
+    maxMessages: Number.POSITIVE_INFINITY,
+    maxBytes: 16_777_216,
+    overflow: 'drop-oldest' as NonNullable<QueueOptions['overflow']>,
   },
-} as const;
+  /** Used when `heartbeat` is `true` or an object; the option itself defaults to `false`. */
+  heartbeat: {
+    interval: 25_000,
+    timeout: 10_000,
+    ping: '__ping__' as SendData,
+    isPong: (data: MessageData): boolean => data === '__pong__',
+  },
+};
 
-export type ResolvedReconnect = Required<ReconnectOptions>;
-export type ResolvedQueue = Required<QueueOptions>;
+type Defaults = typeof DEFAULT_OPTIONS;
+export type ResolvedReconnect = Defaults['reconnect'];
+export type ResolvedHeartbeat = Defaults['heartbeat'];
+export type ResolvedOptions<In, Out> = Readonly<
+  Omit<Defaults, 'reconnect' | 'heartbeat' | 'queue'> & {
+    reconnect: ResolvedReconnect | false;
+    heartbeat: ResolvedHeartbeat | false;
+    queue: Defaults['queue'];
+    codec: Codec<In, Out>;
+    WebSocket: WebSocketConstructor | undefined;
+    random: () => number;
+  }
+>;
 
-export interface ResolvedOptions<In, Out> {
-  readonly protocols: string[];
-  readonly binaryType: BinaryType;
-  readonly autoOpen: boolean;
-  readonly connectTimeout: number;
-  readonly closeTimeout: number;
-  readonly reconnect: ResolvedReconnect | false;
-  readonly queue: ResolvedQueue;
-  readonly codec: Codec<In, Out>;
-  readonly WebSocket: WebSocketConstructor | undefined;
-  readonly random: () => number;
-}
-
-/** The longest delay `setTimeout` honours; larger values fire at once. */
+/** The longest delay `setTimeout` honours; a larger one fires at once. */
 const MAX_TIMER = 2_147_483_647;
+/** Numeric options that may be Infinity (none of them is a timer delay). */
+const UNBOUNDED = ['maxRetries', 'maxMessages', 'maxBytes', 'highWaterMark'];
+/** Numeric options that must be integers. */
+const INTEGERS = ['maxRetries', 'maxMessages'];
+/** Numeric options whose minimum is 1 rather than 0. */
+const AT_LEAST_ONE = ['connectTimeout', 'closeTimeout', 'factor', 'interval', 'timeout'];
+const CHOICES: Record<string, readonly string[]> = {
+  binaryType: ['blob', 'arraybuffer'],
+  overflow: ['drop-oldest', 'drop-newest', 'throw'],
+};
 
-function number(name: string, value: unknown, min: number, integer: boolean, infinity: boolean): number {
-  const expected = `${integer ? 'an integer' : 'a number'} >= ${min}${infinity ? ' or Infinity' : ` and <= ${MAX_TIMER}`}`;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', name, value, expected);
-  const ok =
-    value === Number.POSITIVE_INFINITY ? infinity : value >= min && (!integer || Number.isInteger(value));
-  if (!ok || (!infinity && value > MAX_TIMER)) throw invalid('option', name, value, expected, true);
+/** Checks one value against the kind of its default; `key` picks the rules, `name` is for messages. */
+function check(key: string, name: string, value: unknown, fallback: unknown): unknown {
+  const kind = typeof fallback;
+  if (kind === 'number') {
+    const min = AT_LEAST_ONE.includes(key) ? 1 : 0;
+    const infinite = UNBOUNDED.includes(key);
+    const integer = INTEGERS.includes(key);
+    const max = key === 'jitter' ? 1 : infinite ? Number.POSITIVE_INFINITY : MAX_TIMER;
+    const expected = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+    if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', name, value, expected);
+    if (value < min || value > max || (integer && value !== max && !Number.isInteger(value))) {
+      throw invalid('option', name, value, expected, true);
+    }
+  } else if (CHOICES[key] && !CHOICES[key].includes(value as string)) {
+    const expected = `one of ${CHOICES[key].map((c) => `"${c}"`).join(', ')}`;
+    throw invalid('option', name, value, expected, typeof value === 'string');
+  } else if (kind !== 'string' && kind !== 'object' && typeof value !== kind) {
+    throw invalid('option', name, value, kind === 'function' ? 'a function' : 'true or false');
+  }
   return value;
 }
 
-function object<T>(name: string, value: T | undefined): Partial<T> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object') throw invalid('option', name, value, 'an object');
-  return value;
-}
-
-function fn<T>(name: string, value: T): T {
-  if (typeof value !== 'function') throw invalid('option', name, value, 'a function');
-  return value;
-}
-
-function boolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalid('option', name, value, 'true or false');
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: unknown, accepted: readonly T[]): T {
-  if (!accepted.includes(value as T)) {
+/** Resolves one level of options against its defaults; `false` turns a nested group off. */
+function resolve<T extends object>(
+  defaults: T,
+  input: unknown,
+  prefix: string,
+  canDisable: boolean,
+): T | false {
+  if (canDisable && input === false) return false;
+  const given = input === undefined || input === true ? {} : input;
+  if (given === null || typeof given !== 'object') {
     throw invalid(
       'option',
-      name,
-      value,
-      `one of ${accepted.map((a) => `"${a}"`).join(', ')}`,
-      typeof value === 'string',
+      prefix || 'options',
+      input,
+      canDisable ? 'true, false or an object' : 'an object',
     );
   }
-  return value as T;
-}
-
-function normalizeReconnect(input: ClientOptions['reconnect']): ResolvedReconnect | false {
-  const d = DEFAULT_OPTIONS.reconnect;
-  if (input === false) return false;
-  const r = object('reconnect', input === true ? undefined : input);
-  const minDelay = number('reconnect.minDelay', r.minDelay ?? d.minDelay, 0, false, false);
-  const maxDelay = number('reconnect.maxDelay', r.maxDelay ?? d.maxDelay, 0, false, false);
-  if (maxDelay < minDelay) {
-    throw invalid(
-      'option',
-      'reconnect.maxDelay',
-      maxDelay,
-      `a number >= reconnect.minDelay (${minDelay})`,
-      true,
-    );
+  const out: Record<string, unknown> = {};
+  for (const [key, fallback] of Object.entries(defaults)) {
+    const value = (given as Record<string, unknown>)[key] ?? fallback;
+    const name = prefix ? `${prefix}.${key}` : key;
+    const nested = fallback && typeof fallback === 'object' && !Array.isArray(fallback);
+    out[key] = nested ? resolve(fallback, value, name, key !== 'queue') : check(key, name, value, fallback);
   }
-  const jitter = number('reconnect.jitter', r.jitter ?? d.jitter, 0, false, false);
-  if (jitter > 1) throw invalid('option', 'reconnect.jitter', jitter, 'a number from 0 to 1', true);
-  return Object.freeze({
-    minDelay,
-    maxDelay,
-    factor: number('reconnect.factor', r.factor ?? d.factor, 1, false, false),
-    jitter,
-    maxRetries: number('reconnect.maxRetries', r.maxRetries ?? d.maxRetries, 0, true, true),
-    resetAfter: number('reconnect.resetAfter', r.resetAfter ?? d.resetAfter, 0, false, false),
-    shouldReconnect: fn('reconnect.shouldReconnect', r.shouldReconnect ?? d.shouldReconnect),
-  });
-}
-
-function validateCodec<In, Out>(codec: Codec<In, Out>): Codec<In, Out> {
-  fn('codec.encode', codec.encode);
-  fn('codec.decode', codec.decode);
-  return codec;
+  return Object.freeze(out) as T;
 }
 
 /**
@@ -208,35 +232,42 @@ function validateCodec<In, Out>(codec: Codec<In, Out>): Codec<In, Out> {
 export function normalizeOptions<In, Out>(
   input: ClientOptions<In, Out> | undefined,
 ): ResolvedOptions<In, Out> {
-  const o = object('options', input);
-  const d = DEFAULT_OPTIONS;
-  const q = object('queue', o.queue);
-  const protocols = o.protocols ?? d.protocols;
+  const given = (input ?? {}) as ClientOptions<In, Out>;
+  // `heartbeat` defaults to off although its group has defaults: only `true` or an object enable it.
+  const defaults = { ...DEFAULT_OPTIONS, heartbeat: given.heartbeat ? DEFAULT_OPTIONS.heartbeat : false };
+  const resolved = resolve(defaults, input, '', false) as ResolvedOptions<In, Out>;
+  const protocols = given.protocols ?? [];
   const list = typeof protocols === 'string' ? [protocols] : protocols;
-  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || !/^[!#$%&'*+\-.^_`|~\w]+$/.test(p))) {
+  // Subprotocols are HTTP tokens (RFC 6455 §4.1); a browser would throw a SyntaxError later.
+  if (!Array.isArray(list) || list.some((p) => !/^[\w!#$%&'*+.^`|~-]+$/.test(p))) {
     throw invalid('option', 'protocols', protocols, 'a subprotocol token or an array of them');
   }
-  if (o.WebSocket !== undefined) fn('WebSocket', o.WebSocket);
-  const codec = object('codec', o.codec ?? (passthroughCodec as Codec<In, Out>));
+  const { reconnect, heartbeat } = resolved;
+  if (reconnect && reconnect.maxDelay < reconnect.minDelay) {
+    throw invalid(
+      'option',
+      'reconnect.maxDelay',
+      reconnect.maxDelay,
+      `a number >= reconnect.minDelay (${reconnect.minDelay})`,
+      true,
+    );
+  }
+  if (heartbeat && !isSendable(heartbeat.ping)) {
+    throw invalid(
+      'option',
+      'heartbeat.ping',
+      heartbeat.ping,
+      'a string, ArrayBuffer, ArrayBufferView or Blob',
+    );
+  }
+  const codec = (given.codec ?? passthroughCodec) as Codec<In, Out>;
+  for (const part of ['encode', 'decode'] as const) check(part, `codec.${part}`, codec?.[part], check);
+  check('', 'WebSocket', given.WebSocket ?? check, check);
   return Object.freeze({
-    protocols: [...list],
-    binaryType: oneOf('binaryType', o.binaryType ?? d.binaryType, ['blob', 'arraybuffer'] as const),
-    autoOpen: boolean('autoOpen', o.autoOpen ?? d.autoOpen),
-    connectTimeout: number('connectTimeout', o.connectTimeout ?? d.connectTimeout, 1, false, false),
-    closeTimeout: number('closeTimeout', o.closeTimeout ?? d.closeTimeout, 1, false, false),
-    reconnect: normalizeReconnect(o.reconnect),
-    queue: Object.freeze({
-      maxMessages: number('queue.maxMessages', q.maxMessages ?? d.queue.maxMessages, 0, true, true),
-      maxBytes: number('queue.maxBytes', q.maxBytes ?? d.queue.maxBytes, 0, false, true),
-      overflow: oneOf('queue.overflow', q.overflow ?? d.queue.overflow, [
-        'drop-oldest',
-        'drop-newest',
-        'throw',
-      ] as const),
-    }),
-    // The user's codec object itself is kept, so codecs that use `this` keep working.
-    codec: validateCodec(codec as Codec<In, Out>),
-    WebSocket: o.WebSocket,
-    random: fn('random', o.random ?? Math.random),
+    ...resolved,
+    protocols: list,
+    codec,
+    WebSocket: given.WebSocket,
+    random: check('', 'random', given.random ?? Math.random, check) as () => number,
   });
 }

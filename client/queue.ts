@@ -1,7 +1,9 @@
 import type { SendData } from './codec.js';
 import { byteLength } from './codec.js';
 import { TetherError } from './errors.js';
-import type { ResolvedQueue } from './options.js';
+import type { DEFAULT_OPTIONS } from './options.js';
+
+type QueueLimits = (typeof DEFAULT_OPTIONS)['queue'];
 
 /** One outbound message: what the user passed to `send()`, and its encoded form. */
 export interface QueuedMessage<Out> {
@@ -23,10 +25,10 @@ export class OutboundQueue<Out> {
   /** Bytes currently held. */
   bytes = 0;
 
-  readonly #limits: ResolvedQueue;
+  readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
 
-  constructor(limits: ResolvedQueue, onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void) {
+  constructor(limits: QueueLimits, onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void) {
     this.#limits = limits;
     this.#onDrop = onDrop;
   }

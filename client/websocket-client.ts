@@ -5,22 +5,25 @@ import { Disposables } from './disposables.js';
 import { Emitter } from './emitter.js';
 import { invalid, TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
-import type { ClientOptions, CloseInfo, ResolvedOptions } from './options.js';
+import type { ClientOptions, CloseInfo, ResolvedOptions, WebSocketConstructor } from './options.js';
 import { normalizeOptions } from './options.js';
 import { OutboundQueue } from './queue.js';
 import type { ConnectionState } from './state.js';
 import { ALLOWED } from './state.js';
 import type { UrlProvider } from './url.js';
 import { resolveUrl } from './url.js';
+import { watchEnvironment } from './watch.js';
 
-type Listener<T> = (payload: T) => void;
+type Events<In, Out> = ClientEventMap<In, Out>;
 type Waiter = { resolve: () => void; reject: (error: TetherError) => void };
 
 const OPEN = 1;
+/** How often a backed-up socket is checked for room: browsers have no `drain` event. */
+const DRAIN_POLL_MS = 5;
 const noop = () => {};
 
 /**
- * A `WebSocket` that reconnects with backoff and keeps what you send while it is not open.
+ * A `WebSocket` that reconnects with backoff and keeps what you send while it cannot be written.
  *
  * @example
  * const client = new WebSocketClient('wss://example.com/live', { codec: jsonCodec() });
@@ -30,21 +33,29 @@ const noop = () => {};
  * await client.close();
  */
 export class WebSocketClient<In = MessageData, Out = SendData> {
-  #current: ConnectionState = 'idle';
+  #state: ConnectionState = 'idle';
   readonly #options: ResolvedOptions<In, Out>;
-  readonly #events: Emitter<ClientEventMap<In, Out>>;
+  readonly #target: UrlProvider;
+  readonly #events: Emitter<Events<In, Out>>;
   readonly #queue: OutboundQueue<Out>;
-  /** Everything owned by the current attempt, connection or retry wait; released by `teardown()`. */
+  /** Timers and listeners of the current attempt, connection or retry wait: released by `#teardown()`. */
   readonly #connection = new Disposables();
+  /** Network and page listeners, held from `open()` until `closed`. */
+  readonly #session = new Disposables();
   #socket: WebSocket | undefined;
-  #lastUrl: string;
+  #url: string;
   #retries = 0;
-  /** The user's latest wish (`open()` or `close()`), which a close handshake in progress may defer. */
+  /** The user's latest wish; an `open()` during a closing handshake is honoured once it ends. */
   #wantOpen = false;
   #errorEmitted = false;
+  #draining = false;
+  /** Inbound messages on this connection, and when the last one came: the heartbeat's evidence. */
+  #inbound = 0;
+  #lastInbound = 0;
+  /** Cancels the pending heartbeat timer, or the pending retry timer while reconnecting. */
+  #cancelTimer = noop;
   #openWaiters: Waiter[] = [];
   #closeWaiters: Array<() => void> = [];
-  readonly #target: UrlProvider;
 
   /**
    * @param url Where to connect: a string or `URL` (ws, wss, http, https; relative URLs resolve
@@ -54,20 +65,20 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * @throws TetherTypeError / TetherRangeError for a bad URL or option.
    */
   constructor(url: UrlProvider, options?: ClientOptions<In, Out>) {
+    this.#url = typeof url === 'function' ? '' : resolveUrl(url);
     this.#target = url;
-    this.#lastUrl = typeof url === 'function' ? '' : resolveUrl(url);
     this.#options = normalizeOptions(options);
     this.#events = new Emitter((error, type) => this.#listenerFailed(error, String(type)));
     this.#queue = new OutboundQueue(this.#options.queue, ({ data }, reason) =>
       this.#events.emit('drop', { data, reason }),
     );
     // Deferred so that listeners added right after the constructor see the first events.
-    if (this.#options.autoOpen) queueMicrotask(() => this.#current === 'idle' && this.open());
+    if (this.#options.autoOpen) queueMicrotask(() => this.#state === 'idle' && this.open());
   }
 
   /** The connection state; see the state diagram in `state.ts` and the README. */
   get state(): ConnectionState {
-    return this.#current;
+    return this.#state;
   }
 
   /** `readyState` of the current socket; `3` (CLOSED) while there is none. */
@@ -75,12 +86,12 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     return this.#socket?.readyState ?? 3;
   }
 
-  /** The URL of the current or last attempt (`''` before the first attempt of a URL function). */
+  /** The URL of the current or last attempt (`''` before the first call of a URL function). */
   get url(): string {
-    return this.#lastUrl;
+    return this.#url;
   }
 
-  /** The subprotocol the server selected, `''` if none or not open. */
+  /** The subprotocol the server selected; `''` if none or not connected. */
   get protocol(): string {
     return this.#socket?.protocol ?? '';
   }
@@ -95,7 +106,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     return this.#queue.length;
   }
 
-  /** Retries since the last stable connection (0 while the first attempt runs). */
+  /** Retries since the last stable connection (0 during the first attempt). */
   get attempt(): number {
     return this.#retries;
   }
@@ -110,27 +121,40 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * @returns A promise that resolves on the next `open`, and rejects with `CLOSED` or
    *   `RETRIES_EXHAUSTED` if the client stops first. Ignoring it is safe: it never causes an
    *   unhandled rejection by itself.
+   * @throws TetherTypeError if there is no `WebSocket` constructor (pass the `WebSocket` option).
    */
   open(): Promise<void> {
+    const WebSocketImpl =
+      this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WebSocketImpl)
+      throw invalid('option', 'WebSocket', WebSocketImpl, 'a WebSocket constructor (none is global here)');
     this.#wantOpen = true;
-    if (this.#current === 'open') return Promise.resolve();
+    if (this.#state === 'open') return Promise.resolve();
     const opened = new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
     opened.catch(noop);
-    if (this.#current === 'idle' || this.#current === 'closed') {
+    if (this.#state === 'idle' || this.#state === 'closed') {
       this.#retries = 0;
+      if (this.#options.watchNetwork) {
+        watchEnvironment(this.#session, {
+          online: () => this.#state === 'reconnecting' && this.#connect(),
+          offline: () => this.#pauseOrProbe(),
+          visible: (hiddenFor) =>
+            this.#options.heartbeat && hiddenFor > this.#options.heartbeat.interval && this.#heartbeat(true),
+        });
+      }
       this.#connect();
     }
     return opened;
   }
 
   /**
-   * Sends a message, or queues it while the client is not open. Queued messages are written in
-   * order, before any newer message, when the next connection opens.
-   * - `open`: written to the socket now, unless older messages are still queued.
+   * Sends a message now, or queues it. Queued messages are written in order, before any newer one.
+   * - `open`: written to the socket now, unless older messages wait or the socket's
+   *   `bufferedAmount` is above `highWaterMark` (then queued and written as it drains).
    * - any other state (including `idle`, `closing` and `closed`): queued for the next connection.
    *
-   * @returns `true` if written to the socket now, `false` if queued (or refused by the queue limits,
-   *   which emits `drop`).
+   * @returns `true` if written to the socket now, `false` if queued (or refused by the queue's
+   *   limits, which emits `drop`).
    * @throws TetherError `ENCODE_FAILED` if the codec throws; TetherTypeError if the encoded data is
    *   not a string, ArrayBuffer, ArrayBufferView or Blob; TetherError `QUEUE_FULL` with
    *   `queue.overflow: 'throw'`. Nothing already queued is lost in any of these cases.
@@ -140,24 +164,24 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     try {
       wire = this.#options.codec.encode(data);
     } catch (cause) {
-      throw new TetherError('ENCODE_FAILED', `codec.encode threw: ${String(cause)}`, { cause, data });
+      throw new TetherError('ENCODE_FAILED', `codec.encode threw: ${cause}`, { cause, data });
     }
-    if (!isSendable(wire)) {
-      throw invalid(
-        'argument',
-        'data',
-        wire,
-        'a string, ArrayBuffer, ArrayBufferView or Blob (after codec.encode)',
-      );
-    }
+    if (!isSendable(wire))
+      throw invalid('argument', 'data', wire, 'a string, ArrayBuffer, ArrayBufferView or Blob');
     const socket = this.#socket;
-    // readyState, not just our state: a socket that received a close frame is CLOSING before its
+    // readyState, not only our state: a socket that got a close frame is CLOSING before its
     // `close` event, and a browser silently discards what is sent to it then.
-    if (this.#current === 'open' && socket?.readyState === OPEN && this.#queue.length === 0) {
+    if (
+      this.#state === 'open' &&
+      socket?.readyState === OPEN &&
+      this.#queue.length === 0 &&
+      !(socket.bufferedAmount > this.#options.highWaterMark)
+    ) {
       socket.send(wire);
       return true;
     }
     this.#queue.push(data, wire);
+    if (this.#state === 'open') this.#flush();
     return false;
   }
 
@@ -165,11 +189,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * Closes the connection and stops reconnecting. Safe in any state, any number of times.
    * - `connecting` / `open`: sends a close frame and waits for the server's, at most `closeTimeout`.
    * - `reconnecting`: cancels the pending retry.
-   * - `closing`: returns the close already under way. `idle` / `closed`: nothing to do.
+   * - `closing`: joins the close under way. `idle` / `closed`: nothing to close.
    * Queued messages stay queued for a later `open()`.
    *
-   * @param code 1000 or 3000–4999 (RFC 6455 §7.4; the rest are reserved). @default 1000
-   * @param reason At most 123 bytes of UTF-8. @default ''
+   * @param code 1000 or 3000–4999 (RFC 6455 §7.4.2: the others are reserved). @default 1000
+   * @param reason At most 123 bytes of UTF-8 (RFC 6455 §5.5). @default ''
    * @returns A promise that resolves once the client is `closed`.
    */
   close(code = 1000, reason = ''): Promise<void> {
@@ -187,42 +211,39 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       throw invalid('argument', 'reason', reason, 'at most 123 bytes of UTF-8', true);
     }
     this.#wantOpen = false;
-    const state = this.#current;
+    const state = this.#state;
     if (state === 'closed') return Promise.resolve();
     const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
     const socket = this.#socket;
-    if (state === 'idle') {
-      this.#finish(undefined);
-    } else if (state === 'reconnecting' || (state === 'connecting' && !socket)) {
-      this.#teardown();
-      this.#finish({ code, reason, wasClean: true });
-    } else if (state !== 'closing' && socket) {
+    if (state === 'closing') return closed;
+    if (socket) {
+      this.#teardownTimers();
       this.#connection.timeout(
         () => this.#lost({ code: 1006, reason: 'Closing handshake timed out', wasClean: false }),
         this.#options.closeTimeout,
       );
       this.#transition('closing');
       socket.close(code, reason);
+    } else {
+      this.#teardown();
+      this.#finish(state === 'idle' ? undefined : { code, reason, wasClean: true });
     }
     return closed;
   }
 
   /**
    * Subscribes to an event; see {@link ClientEventMap}.
-   * @returns A function that unsubscribes this listener.
+   * @returns A function that removes this listener.
    */
-  on<K extends keyof ClientEventMap<In, Out>>(
-    type: K,
-    listener: Listener<ClientEventMap<In, Out>[K]>,
-  ): () => void {
+  on<K extends keyof Events<In, Out>>(type: K, listener: (payload: Events<In, Out>[K]) => void): () => void {
     if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
     return this.#events.on(type, listener);
   }
 
   /** Like `on()`, for the next event of this type only. */
-  once<K extends keyof ClientEventMap<In, Out>>(
+  once<K extends keyof Events<In, Out>>(
     type: K,
-    listener: Listener<ClientEventMap<In, Out>[K]>,
+    listener: (payload: Events<In, Out>[K]) => void,
   ): () => void {
     const off = this.on(type, (payload) => {
       off();
@@ -232,90 +253,77 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   }
 
   /** Removes a listener added with `on()`. */
-  off<K extends keyof ClientEventMap<In, Out>>(
-    type: K,
-    listener: Listener<ClientEventMap<In, Out>[K]>,
-  ): void {
+  off<K extends keyof Events<In, Out>>(type: K, listener: (payload: Events<In, Out>[K]) => void): void {
     this.#events.off(type, listener);
   }
 
-  /** Starts one connection attempt: resolve the URL, create the socket, arm the connect timeout. */
+  /** Starts one attempt: resolve the URL, create the socket; the connect timeout covers both. */
   #connect(): void {
-    const WebSocketImpl =
-      this.#options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
-    if (!WebSocketImpl) {
-      throw invalid(
-        'option',
-        'WebSocket',
-        WebSocketImpl,
-        'a WebSocket constructor (none is global here; pass one)',
-      );
-    }
+    this.#teardown();
     this.#transition('connecting');
+    const own = this.#connection;
     let live = true;
-    this.#connection.add(() => {
+    own.add(() => {
       live = false;
     });
-    const stopConnectTimeout = this.#connection.timeout(
+    const stopTimeout = own.timeout(
       () => this.#abandon('CONNECT_TIMEOUT', `No connection after ${this.#options.connectTimeout} ms`),
       this.#options.connectTimeout,
     );
-    const create = (url: string) => this.#createSocket(WebSocketImpl, url, stopConnectTimeout);
-    const target = this.#target;
-    if (typeof target !== 'function') return create(this.#lastUrl);
     const failed = (cause: unknown) =>
-      live &&
-      this.#fail(new TetherError('URL_FAILED', `The url function failed: ${String(cause)}`, { cause }));
-    const resolved = (url: string | URL) => {
+      live && this.#fail(new TetherError('URL_FAILED', `The url function failed: ${cause}`, { cause }));
+    const create = (url: string | URL) => {
       if (!live) return;
       try {
-        this.#lastUrl = resolveUrl(url, 'url()');
+        this.#url = resolveUrl(url, 'url()');
       } catch (error) {
-        return failed(error);
+        failed(error);
+        return;
       }
-      create(this.#lastUrl);
+      this.#createSocket(stopTimeout);
     };
+    const target = this.#target;
     try {
-      const result = target();
-      if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<string | URL>).then(resolved, failed);
-      } else resolved(result as string | URL);
+      const url = typeof target === 'function' ? target() : target;
+      if (typeof (url as PromiseLike<unknown>).then === 'function')
+        (url as PromiseLike<string>).then(create, failed);
+      else create(url as string | URL);
     } catch (error) {
       failed(error);
     }
   }
 
-  #createSocket(
-    WebSocketImpl: new (url: string, protocols?: string[]) => WebSocket,
-    url: string,
-    stopConnectTimeout: () => void,
-  ): void {
+  #createSocket(stopTimeout: () => void): void {
+    const { WebSocket: Impl, protocols, binaryType } = this.#options;
     let socket: WebSocket;
     try {
-      socket = new WebSocketImpl(url, this.#options.protocols);
+      socket = new ((Impl ?? globalThis.WebSocket) as WebSocketConstructor)(this.#url, protocols);
     } catch (cause) {
-      return this.#fail(
-        new TetherError('SOCKET_ERROR', `new WebSocket() threw: ${String(cause)}`, { cause }),
-      );
+      this.#fail(new TetherError('SOCKET_ERROR', `new WebSocket() threw: ${cause}`, { cause }));
+      return;
     }
-    socket.binaryType = this.#options.binaryType;
+    socket.binaryType = binaryType;
     this.#socket = socket;
     this.#errorEmitted = false;
+    this.#inbound = 0;
     const own = this.#connection;
-    // Registered first so that it runs last: listeners are gone before the socket is released.
+    // Added first so it runs last: listeners are detached before the socket is let go.
     own.add(() => release(socket));
     own.listen(socket, 'open', () => {
-      stopConnectTimeout();
+      stopTimeout();
       this.#opened();
     });
     own.listen<MessageEvent>(socket, 'message', (event) => this.#received(event.data));
     own.listen(socket, 'error', (cause) => {
       if (this.#errorEmitted) return;
       this.#errorEmitted = true;
-      this.#emitError(new TetherError('SOCKET_ERROR', `WebSocket error on ${url}`, { cause }));
+      this.#events.emit(
+        'error',
+        new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause }),
+      );
     });
-    own.listen<globalThis.CloseEvent>(socket, 'close', (event) =>
-      this.#lost({ code: event.code, reason: event.reason, wasClean: event.wasClean }),
+    own.listen<globalThis.CloseEvent>(socket, 'close', ({ code, reason, wasClean }) =>
+      this.#lost({ code, reason, wasClean }),
     );
   }
 
@@ -326,106 +334,177 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         this.#retries = 0;
       }, reconnect.resetAfter);
     }
-    this.#flush();
+    this.#lastInbound = Date.now();
     const waiters = this.#takeOpenWaiters();
+    // Flushed before `open` is emitted, so a send() from an `open` listener comes after the queue.
+    this.#flush();
     this.#transition('open');
+    this.#heartbeat();
     for (const waiter of waiters) waiter.resolve();
   }
 
   #received(data: MessageData): void {
+    this.#inbound++;
+    this.#lastInbound = Date.now();
+    const heartbeat = this.#options.heartbeat;
+    if (heartbeat && heartbeat.isPong(data)) return;
     let message: In;
     try {
       message = this.#options.codec.decode(data);
     } catch (cause) {
-      this.#emitError(
-        new TetherError('DECODE_FAILED', `codec.decode threw: ${String(cause)}`, { cause, data }),
+      this.#events.emit(
+        'error',
+        new TetherError('DECODE_FAILED', `codec.decode threw: ${cause}`, { cause, data }),
       );
       return;
     }
     this.#events.emit('message', message);
   }
 
-  /** Writes queued messages, oldest first, while the socket is open. */
+  /**
+   * Writes queued messages, oldest first, while the socket is open and has room. Checks the
+   * socket's readyState rather than ours: it runs just before `open` is emitted, and a socket that
+   * is closing must not be written to.
+   */
   #flush(): void {
     const socket = this.#socket;
-    while (socket?.readyState === OPEN && this.#queue.length > 0) {
-      socket.send((this.#queue.shift() as { wire: SendData }).wire);
+    const queue = this.#queue;
+    while (queue.length > 0 && socket?.readyState === OPEN) {
+      if (socket.bufferedAmount > this.#options.highWaterMark) {
+        if (!this.#draining) {
+          this.#draining = true;
+          this.#connection.timeout(() => {
+            this.#draining = false;
+            this.#flush();
+          }, DRAIN_POLL_MS);
+        }
+        return;
+      }
+      socket.send((queue.shift() as { wire: SendData }).wire);
     }
+  }
+
+  /**
+   * Application-level liveness check. Schedules a ping for when `interval` has passed with nothing
+   * received (messages we send prove nothing: a dead socket swallows them), or pings now when
+   * `now` is set (page visible again, network changed). If nothing at all arrives within
+   * `timeout` of a ping, the connection is dead: abandon it without waiting for a closing
+   * handshake that cannot come. A timer that fires late (the machine slept) finds a long idle
+   * time and pings at once, which is how a wake-up is noticed.
+   */
+  #heartbeat(now = false): void {
+    const heartbeat = this.#options.heartbeat;
+    const socket = this.#socket;
+    if (!heartbeat || !socket || this.#state !== 'open') return;
+    this.#cancelTimer();
+    const idle = Date.now() - this.#lastInbound;
+    if (!now && idle < heartbeat.interval) {
+      this.#cancelTimer = this.#connection.timeout(() => this.#heartbeat(), heartbeat.interval - idle);
+      return;
+    }
+    const seen = this.#inbound;
+    socket.send(heartbeat.ping);
+    this.#cancelTimer = this.#connection.timeout(() => {
+      if (this.#inbound > seen) this.#heartbeat();
+      else this.#abandon('HEARTBEAT_TIMEOUT', `No message within ${heartbeat.timeout} ms of a ping`);
+    }, heartbeat.timeout);
+  }
+
+  /** `offline`: a pending retry waits for `online` instead of burning attempts; an open socket is checked. */
+  #pauseOrProbe(): void {
+    if (this.#state === 'reconnecting') this.#cancelTimer();
+    else this.#heartbeat(true);
   }
 
   /** Gives up on the current attempt or connection without waiting for the server. */
   #abandon(code: 'CONNECT_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
     this.#lost(
       { code: 1006, reason: message, wasClean: false },
-      new TetherError(code, `${message}; giving up on ${this.#lastUrl}.`),
+      new TetherError(code, `${message}: ${this.#url}`),
     );
   }
 
-  /** A connection attempt failed before a socket existed (URL function, constructor). */
+  /** An attempt failed before a socket existed (URL function, constructor). */
   #fail(error: TetherError): void {
     this.#lost({ code: 1006, reason: error.message, wasClean: false }, error);
   }
 
   /**
-   * The current socket is gone (closed, timed out, failed). Decides between a retry and `closed`.
-   * All timers and listeners are released before any event is emitted, so a listener that calls
-   * `open()` or `close()` finds a consistent client.
+   * The socket is gone (closed, timed out, failed): retry or stop. Timers, listeners and the socket
+   * are released before any event is emitted, and every emit is followed by a check that a
+   * listener did not already call `open()` or `close()`.
    */
   #lost(close: CloseInfo, error?: TetherError): void {
-    const from = this.#current;
+    const from = this.#state;
     this.#teardown();
-    if (error) this.#emitError(error);
-    if (this.#current !== from) return; // an error listener already called close() or open()
+    if (error) this.#events.emit('error', error);
     const reconnect = this.#options.reconnect;
-    if (from === 'closing' || !this.#wantOpen || !reconnect) return this.#stop(close);
-    let retry: boolean;
+    if (this.#state !== from) return;
+    if (from === 'closing' || !this.#wantOpen || !reconnect) {
+      this.#stop(close);
+      return;
+    }
+    let retry = false;
     try {
       retry = reconnect.shouldReconnect(close);
     } catch (cause) {
-      this.#emitError(
-        new TetherError('LISTENER_ERROR', `reconnect.shouldReconnect threw: ${String(cause)}`, { cause }),
+      this.#events.emit(
+        'error',
+        new TetherError('LISTENER_ERROR', `shouldReconnect threw: ${cause}`, { cause }),
       );
-      retry = false;
     }
-    if (this.#current !== from) return;
-    if (!retry) return this.#stop(close);
+    if (this.#state !== from) return;
+    if (!retry) {
+      this.#stop(close);
+      return;
+    }
     if (this.#retries >= reconnect.maxRetries) {
-      const exhausted = new TetherError('RETRIES_EXHAUSTED', `Gave up after ${this.#retries} retries.`);
-      this.#emitError(exhausted);
-      if (this.#current === from) this.#stop(close, exhausted);
+      const exhausted = new TetherError('RETRIES_EXHAUSTED', `Gave up after ${this.#retries} retries`);
+      this.#events.emit('error', exhausted);
+      if (this.#state === from) this.#stop(close, exhausted);
       return;
     }
     const attempt = ++this.#retries;
     const delay = backoffDelay(attempt, reconnect, this.#options.random);
-    this.#connection.timeout(() => this.#connect(), delay);
-    this.#transition('reconnecting', { ...close, willReconnect: true }, { attempt, delay });
+    const offline =
+      this.#options.watchNetwork && (globalThis as { navigator?: Navigator }).navigator?.onLine === false;
+    if (!offline) this.#cancelTimer = this.#connection.timeout(() => this.#connect(), delay);
+    this.#transition('reconnecting', { ...close, willReconnect: true }, { attempt, delay, offline });
   }
 
-  /** Ends in `closed` for a reason other than a pending `open()` (which `finish` honours). */
+  /** Ends in `closed` for a reason of the client's own; an `open()` made during `closing` still wins. */
   #stop(close: CloseInfo, error?: TetherError): void {
-    if (this.#current !== 'closing') this.#wantOpen = false;
+    if (this.#state !== 'closing') this.#wantOpen = false;
     this.#finish(close, error);
   }
 
-  /** The single way into `closed`: settles waiters, then reopens if `open()` came during closing. */
+  /** The only way into `closed`: releases everything, settles the promises, reopens if asked to. */
   #finish(close: CloseInfo | undefined, error?: TetherError): void {
     const reopen = this.#wantOpen;
     const openWaiters = reopen ? [] : this.#takeOpenWaiters();
     const closeWaiters = this.#closeWaiters;
     this.#closeWaiters = [];
+    if (!reopen) this.#session.dispose();
     this.#transition('closed', close && { ...close, willReconnect: false });
-    const reason = error ?? new TetherError('CLOSED', 'The client was closed before the connection opened.');
+    const reason = error ?? new TetherError('CLOSED', 'Closed before the connection opened');
     for (const waiter of openWaiters) waiter.reject(reason);
     for (const resolve of closeWaiters) resolve();
-    if (reopen && this.#wantOpen && this.#current === 'closed') {
+    if (reopen && this.#wantOpen && this.#state === 'closed') {
       this.#retries = 0;
       this.#connect();
     }
   }
 
-  /** Releases the attempt's timers and listeners, and the socket, in that order. */
+  /** Stops every timer of the connection but keeps the socket and its listeners (closing handshake). */
+  #teardownTimers(): void {
+    this.#cancelTimer();
+    this.#draining = false;
+  }
+
+  /** Releases the attempt: timers, then listeners, then the socket. */
   #teardown(): void {
     this.#connection.dispose();
+    this.#draining = false;
     this.#socket = undefined;
   }
 
@@ -436,26 +515,22 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   }
 
   /** The one place the state changes. Emits `state`, then the event specific to the move. */
-  #transition(to: ConnectionState, close?: CloseEvent, retry?: ClientEventMap['reconnecting']): void {
-    const from = this.#current;
-    if (!ALLOWED[from].includes(to))
-      throw new Error(`tether-ws internal error: illegal transition ${from} -> ${to}`);
-    this.#current = to;
+  #transition(to: ConnectionState, close?: CloseEvent, retry?: Events<In, Out>['reconnecting']): void {
+    const from = this.#state;
+    if (!ALLOWED[from].includes(to)) throw new Error(`tether-ws bug: illegal transition ${from} -> ${to}`);
+    this.#state = to;
     this.#events.emit('state', { from, to });
-    if (to === 'open') this.#events.emit('open', { url: this.#lastUrl, protocol: this.protocol });
+    if (to === 'open') this.#events.emit('open', { url: this.#url, protocol: this.protocol });
     if (close) this.#events.emit('close', close);
     if (retry) this.#events.emit('reconnecting', retry);
   }
 
-  #emitError(error: TetherError): void {
-    this.#events.emit('error', error);
-  }
-
-  /** A listener threw: report it through `error`, or rethrow it asynchronously if nobody listens. */
+  /** A listener threw: report it as `error`, or rethrow it asynchronously if nobody would hear. */
   #listenerFailed(cause: unknown, type: string): void {
     if (type !== 'error' && this.#events.count('error') > 0) {
-      this.#emitError(
-        new TetherError('LISTENER_ERROR', `A "${type}" listener threw: ${String(cause)}`, { cause }),
+      this.#events.emit(
+        'error',
+        new TetherError('LISTENER_ERROR', `A "${type}" listener threw: ${cause}`, { cause }),
       );
     } else {
       queueMicrotask(() => {
@@ -471,7 +546,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
  */
 function release(socket: WebSocket): void {
   socket.addEventListener('error', noop);
-  // Node's `ws` has terminate(): it frees the TCP socket now instead of after its own 30 s close timer.
+  // Node's `ws` has terminate(): it frees the TCP socket now, not after its own 30 s close timer.
   const terminate = (socket as { terminate?: () => void }).terminate;
   if (terminate && socket.readyState !== 3) terminate.call(socket);
   else if (socket.readyState <= OPEN) socket.close();
