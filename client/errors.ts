@@ -13,7 +13,7 @@ export type TetherErrorCode =
   | 'ENCODE_FAILED'
   /** `codec.decode` threw on an inbound message (`error` event); the raw data is in `data`. */
   | 'DECODE_FAILED'
-  /** The underlying socket reported an error (`error` event). */
+  /** The underlying socket reported an error, or its constructor threw (`error` event). */
   | 'SOCKET_ERROR'
   /** A connection attempt was still connecting after `connectTimeout` (`error` event). */
   | 'CONNECT_TIMEOUT'
@@ -25,13 +25,13 @@ export type TetherErrorCode =
   | 'RETRIES_EXHAUSTED'
   /** The client was closed before the connection `open()` waited for (`open()` rejects). */
   | 'CLOSED'
-  /** An event listener threw; the error is in `cause` (`error` event). */
+  /** An event listener or `shouldReconnect` threw; the error is in `cause` (`error` event). */
   | 'LISTENER_ERROR';
 
-/** Base class of every error tether-ws emits or throws at run time. */
+/** Base class of every error tether-ws emits, or throws at run time. */
 export class TetherError extends Error {
   override name = 'TetherError';
-  /** Raw data involved, when there is some (e.g. the undecodable message for `DECODE_FAILED`). */
+  /** Raw data involved, if any: the undecodable message (`DECODE_FAILED`), the unsent one (`ENCODE_FAILED`, `QUEUE_FULL`). */
   readonly data?: unknown;
 
   constructor(
@@ -40,16 +40,16 @@ export class TetherError extends Error {
     options?: { cause?: unknown; data?: unknown },
   ) {
     super(message, options);
-    if (options && 'data' in options) this.data = options.data;
+    this.data = options?.data;
   }
 }
 
-/** Thrown synchronously for an argument of the wrong type. `code` is `'INVALID_ARGUMENT'`. */
+/** Thrown synchronously for an argument or option of the wrong type. `code` is `'INVALID_ARGUMENT'`. */
 export class TetherTypeError extends TypeError {
   override name = 'TetherTypeError';
-  readonly code = 'INVALID_ARGUMENT' as const;
-  /** The argument or option that was wrong, e.g. `"reconnect.factor"`. */
+  readonly code = 'INVALID_ARGUMENT';
   constructor(
+    /** The argument or option at fault, e.g. `"reconnect.factor"`. */
     readonly argument: string,
     message: string,
   ) {
@@ -57,31 +57,32 @@ export class TetherTypeError extends TypeError {
   }
 }
 
-/** Thrown synchronously for an argument out of range. `code` is `'OUT_OF_RANGE'`. */
+/** Thrown synchronously for an argument or option out of range. `code` is `'OUT_OF_RANGE'`. */
 export class TetherRangeError extends RangeError {
   override name = 'TetherRangeError';
-  readonly code = 'OUT_OF_RANGE' as const;
+  readonly code = 'OUT_OF_RANGE';
   constructor(
+    /** The argument or option at fault, e.g. `"reconnect.factor"`. */
     readonly argument: string,
     message: string,
   ) {
     super(message);
   }
-}
-
-/** Describes a value for an error message: strings quoted, objects by their kind. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `an object (${value.constructor?.name ?? 'Object'})`;
 }
 
 /**
- * Builds the boundary error: `Invalid <what> "<name>": got <value>; expected <accepted>.`
- * `range` picks RangeError (right type, wrong value) over TypeError.
+ * Builds the boundary error: `Invalid <kind> "<name>": got <value>; expected <accepted>.`
+ * `range` picks RangeError (a value of the right type, out of range) over TypeError.
  */
-export function invalid(what: string, name: string, value: unknown, expected: string, range = false) {
-  const message = `Invalid ${what} "${name}": got ${describe(value)}; expected ${expected}.`;
+export function invalid(kind: string, name: string, value: unknown, expected: string, range?: boolean) {
+  const got =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : value instanceof Object
+        ? typeof value === 'function'
+          ? 'a function'
+          : 'an object'
+        : String(value);
+  const message = `Invalid ${kind} "${name}": got ${got}; expected ${expected}.`;
   return range ? new TetherRangeError(name, message) : new TetherTypeError(name, message);
 }

@@ -12,21 +12,22 @@ export interface QueuedMessage<Out> {
   bytes: number;
 }
 
+/** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
 export type DropReason = 'queue-full' | 'too-large';
 
 /**
- * Bounded FIFO of messages waiting for an open socket. It never drops silently: every eviction
- * or refusal is reported to `onDrop`, and with `overflow: 'throw'` nothing is changed and
- * `push()` throws `QUEUE_FULL`.
+ * Bounded FIFO of messages waiting to be written. It never drops silently: every eviction or
+ * refusal goes to `onDrop`, and with `overflow: 'throw'` the queue is left unchanged and `push()`
+ * throws `QUEUE_FULL`.
  */
 export class OutboundQueue<Out> {
-  #items: QueuedMessage<Out>[] = [];
+  /** Messages from `#head` on are live; the slots before it are spent and compacted away in bulk. */
+  #items: Array<QueuedMessage<Out> | undefined> = [];
   #head = 0;
-  /** Bytes currently held. */
-  bytes = 0;
-
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
+  /** Bytes currently held. */
+  bytes = 0;
 
   constructor(limits: QueueLimits, onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void) {
     this.#limits = limits;
@@ -37,20 +38,15 @@ export class OutboundQueue<Out> {
     return this.#items.length - this.#head;
   }
 
-  /** Adds a message at the back. Returns false if the message itself was refused (and reported). */
+  /** Appends a message; returns false if the message itself was refused (and reported). */
   push(data: Out, wire: SendData): boolean {
     const { maxMessages, maxBytes, overflow } = this.#limits;
     const message = { data, wire, bytes: byteLength(wire) };
-    const tooLarge = message.bytes > maxBytes || maxMessages === 0;
     const fits = () => this.length < maxMessages && this.bytes + message.bytes <= maxBytes;
     if (overflow === 'throw' && !fits()) {
-      throw new TetherError(
-        'QUEUE_FULL',
-        `Queue full: ${this.length} messages, ${this.bytes} bytes queued; this message of ${message.bytes} bytes ` +
-          `would exceed queue.maxMessages (${maxMessages}) or queue.maxBytes (${maxBytes}).`,
-        { data },
-      );
+      throw new TetherError('QUEUE_FULL', `Queue full: ${this.length} messages, ${this.bytes} bytes`, { data });
     }
+    const tooLarge = message.bytes > maxBytes || !maxMessages;
     if (tooLarge || (overflow === 'drop-newest' && !fits())) {
       this.#onDrop(message, tooLarge ? 'too-large' : 'queue-full');
       return false;
@@ -61,19 +57,16 @@ export class OutboundQueue<Out> {
     return true;
   }
 
-  peek(): QueuedMessage<Out> | undefined {
-    return this.#items[this.#head];
-  }
-
-  /** Removes and returns the oldest message. O(1): the array is compacted only now and then. */
+  /** Removes and returns the oldest message, in O(1): `Array#shift` is O(n) on long arrays. */
   shift(): QueuedMessage<Out> | undefined {
     const message = this.#items[this.#head];
-    if (!message) return undefined;
-    this.#items[this.#head++] = undefined as never;
-    this.bytes -= message.bytes;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+    if (message) {
+      this.#items[this.#head++] = undefined;
+      this.bytes -= message.bytes;
+      if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
     }
     return message;
   }

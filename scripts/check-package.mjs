@@ -1,0 +1,50 @@
+// Proves the package is consumable before anyone publishes it:
+// 1. the minified + gzipped ESM bundle stays within the budget written in package.json;
+// 2. publint and @arethetypeswrong/cli find nothing wrong with the packed tarball.
+// Run after `npm run build` (npm test does both).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+let failed = false;
+
+for (const [file, budget] of Object.entries(pkg.sizeBudget ?? {})) {
+  const code = readFileSync(file);
+  const gzip = gzipSync(code, { level: 9 }).length;
+  const brotli = brotliCompressSync(code).length;
+  const verdict = gzip <= budget ? 'ok' : 'OVER BUDGET';
+  console.log(`size: ${file} ${code.length} B minified, ${gzip} B gzip (budget ${budget} B), ${brotli} B brotli: ${verdict}`);
+  if (gzip > budget) failed = true;
+}
+
+const packDir = mkdtempSync(join(tmpdir(), 'tether-pack-'));
+try {
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
+  const path = join(packDir, tarball);
+  const run = (cmd, args) => {
+    try {
+      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      console.log(out.trim());
+    } catch (error) {
+      console.error(`${cmd} ${args.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+      failed = true;
+    }
+  };
+  run('npx', ['publint', '--strict', path]);
+  // ESM-only on purpose: the UMD file is for <script> tags, reachable by path, not through require().
+  run('npx', ['attw', path, '--profile', 'esm-only', '--format', 'table-flipped']);
+} finally {
+  rmSync(packDir, { recursive: true, force: true });
+}
+
+if (failed) {
+  console.error('check-package: FAILED');
+  process.exit(1);
+}
+console.log('check-package: ok');
