@@ -1,0 +1,151 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { WebSocketServer } from 'ws';
+import { createEchoHandler } from './echo.js';
+import { healthHandler } from './health.js';
+import { errorMessage } from './logger.js';
+import { normalizeServerOptions, type ServerOptions } from './options.js';
+import { isOriginAllowed } from './origin.js';
+import { closeHttpServer, closeWebSockets } from './shutdown.js';
+import { attachWebSockets } from './websocket.js';
+
+export type { Logger } from './logger.js';
+export type { ServerOptions } from './options.js';
+
+/** The dev server built by {@link createServer}. Nothing listens until `listen()`. */
+export interface DevServer {
+  /** The Express app, with every route in place. */
+  readonly app: Express;
+  /** The HTTP server the app and the WebSocket endpoint share. */
+  readonly httpServer: Server;
+  /** The ws server behind the WebSocket endpoint; `wss.clients` are the open connections. */
+  readonly wss: WebSocketServer;
+  /**
+   * Starts listening on `options.host`/`options.port`. Resolves with the URL to open (with the real port
+   * when `port` is 0; `localhost` stands in for the wildcard hosts `0.0.0.0` and `::`).
+   * Rejects with the listen error (e.g. `EADDRINUSE`) in its `cause`, or when called more than once.
+   */
+  listen(): Promise<{ url: string }>;
+  /**
+   * Shuts down: refuses new upgrades (503), closes every WebSocket with 1001 "Server shutting down",
+   * waits up to `shutdownTimeoutMs` for them and terminates the rest, then closes the HTTP server and
+   * its connections. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the dev server: the demo page at `/`, the client's builds under `/dist/`, `GET /healthz`, and a
+ * WebSocket echo endpoint at `/`.
+ * @throws {ConfigError} for an invalid option.
+ * @example
+ * const server = createServer({ port: 0, host: '127.0.0.1', quiet: true });
+ * const { url } = await server.listen();
+ * await server.close();
+ */
+export function createServer(options: ServerOptions = {}): DevServer {
+  const config = normalizeServerOptions(options);
+  const log = config.logger;
+  let ownOrigin: string | undefined;
+  let listening: Promise<{ url: string }> | undefined;
+  let closing: Promise<void> | undefined;
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createHttpServer(app);
+
+  const { wss, route } = attachWebSockets(app, httpServer, {
+    maxPayload: config.maxPayload,
+    checkUpgrade: (req) => {
+      if (closing) return { status: 503, reason: 'Server shutting down' };
+      const origin = req.headers.origin;
+      const allowed = isOriginAllowed(origin, { ownOrigin, allowedOrigins: config.allowedOrigins });
+      return allowed ? undefined : { status: 403, reason: 'Origin not allowed' };
+    },
+    onRefused: (req, refusal) => log.info(`[upgrade] refused ${refusal.status} ${describeUpgrade(req)}`),
+    // Before listening, listen() rejects with the error and the caller reports it.
+    onServerError: (error) => httpServer.listening && log.error(`[server] ${errorMessage(error)}`),
+    onHandlerError: (error) => log.error(`[ws] handler failed, closing with 1011: ${errorMessage(error)}`),
+  });
+
+  route('/', createEchoHandler(log));
+  app.get(
+    '/healthz',
+    healthHandler(() => wss.clients.size),
+  );
+  app.use(express.static(config.demoDir));
+  app.use('/dist', express.static(config.distDir));
+  app.use(notFound);
+  app.use(serverError((line) => log.error(line)));
+
+  function listen(): Promise<{ url: string }> {
+    if (listening || closing) {
+      return Promise.reject(
+        new Error('listen() can be called once per server, before close(); create a new one.'),
+      );
+    }
+    listening = new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+        reject(new Error(`Cannot listen on ${config.host}:${config.port}: ${code}.`, { cause: error }));
+      };
+      httpServer.once('error', onError);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', onError);
+        const address = httpServer.address();
+        const port = typeof address === 'object' && address !== null ? address.port : config.port;
+        const url = `http://${hostForUrl(config.host)}:${port}`;
+        ownOrigin = new URL(url).origin;
+        resolve({ url });
+      });
+    });
+    return listening;
+  }
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      // A close() that races a pending listen() waits for it, so the port is not left bound.
+      await listening?.catch(() => undefined);
+      const stopped = closeHttpServer(httpServer);
+      const terminated = await closeWebSockets(wss.clients, config.shutdownTimeoutMs);
+      if (terminated > 0)
+        log.info(`[server] terminated ${terminated} WebSocket(s) that did not close in time`);
+      wss.close();
+      await stopped;
+    })();
+    return closing;
+  }
+
+  return { app, httpServer, wss, listen, close };
+}
+
+/** IPv6 literals go in brackets; the wildcard hosts cannot be browsed to reliably, so say localhost. */
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function describeUpgrade(req: IncomingMessage): string {
+  const origin = req.headers.origin === undefined ? 'no origin' : `origin ${req.headers.origin}`;
+  return `${JSON.stringify(req.url ?? '')} (${origin}, from ${req.socket.remoteAddress ?? 'unknown address'})`;
+}
+
+const notFound: RequestHandler = (req, res) => {
+  res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}`);
+};
+
+// Last, with four parameters: Express recognises error handlers by their arity. In Express 5 a
+// rejected async handler lands here too.
+function serverError(logError: (line: string) => void): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    // Client errors raised by middleware (e.g. 400 for a malformed URL in express.static) keep their status.
+    const status: unknown = error?.status ?? error?.statusCode;
+    const clientError = typeof status === 'number' && status >= 400 && status < 500;
+    if (!clientError) logError(`[http] ${req.method} ${req.originalUrl} failed: ${errorMessage(error)}`);
+    if (res.headersSent) return next(error);
+    res
+      .status(clientError ? status : 500)
+      .type('text/plain')
+      .send(clientError ? String(error.message) : 'Internal server error');
+  };
+}

@@ -1,0 +1,56 @@
+// Entry point of the dev server (`npm start`): the only module with side effects. It reads the
+// environment, listens, prints the URL, and shuts down cleanly on SIGINT / SIGTERM.
+import { createServer } from './app.js';
+import { loadConfig, type ServerConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+let config: ServerConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const server = createServer({
+  port: config.port,
+  host: config.host,
+  maxPayload: config.maxPayload,
+  allowedOrigins: config.allowedOrigins,
+  quiet: config.log === 'quiet',
+});
+
+try {
+  const { url } = await server.listen();
+  console.log(`Listening on ${url}`);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
+  if (cause?.code === 'EADDRINUSE') {
+    console.error(
+      'Another process uses that port: stop it, or choose another port, e.g. PORT=3001 npm start.',
+    );
+  }
+  process.exit(1);
+}
+
+let stopping = false;
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) {
+    // A second Ctrl-C means "now": do not make the person wait for the shutdown timeout.
+    console.error(`${signal} again: exiting without waiting.`);
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(`${signal} received: closing connections (1001) and shutting down.`);
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

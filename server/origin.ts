@@ -1,0 +1,42 @@
+// Which pages may open a WebSocket to the dev server. Browsers send an `Origin` header with every
+// WebSocket handshake and, unlike fetch, apply no same-origin policy to WebSockets: without this check
+// any web site open in the same browser could talk to a server on localhost (cross-site WebSocket
+// hijacking, see RFC 6455 §10.2). Non-browser clients send no Origin and are accepted.
+
+/** Host names that always mean this machine. The port does not matter: a dev page on :5173 is local too. */
+const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * What browsers send for a page opened from disk (`file:///…/index.html`, as the tutorial's page is):
+ * Chromium sends `file://`, Firefox sends `null`. `null` is also sent by sandboxed frames; for an echo
+ * server on a developer's machine that is acceptable.
+ */
+const FILE_PAGE_ORIGINS: ReadonlySet<string> = new Set(['file://', 'null']);
+
+export interface OriginPolicy {
+  /** The server's own origin (`http://host:port`), known once it listens. */
+  readonly ownOrigin: string | undefined;
+  /** Further origins accepted exactly, already normalised (see `parseOrigin`). */
+  readonly allowedOrigins: readonly string[];
+}
+
+/**
+ * Decides whether a WebSocket handshake with this `Origin` header is accepted.
+ * Accepted: no header; the server's own origin; http(s) pages on localhost, 127.0.0.1 or [::1] on any
+ * port; pages opened from disk; and every origin in `allowedOrigins`. Anything else is refused.
+ */
+export function isOriginAllowed(origin: string | undefined, policy: OriginPolicy): boolean {
+  if (origin === undefined) return true;
+  if (FILE_PAGE_ORIGINS.has(origin)) return true;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  // Browsers send the bare serialised origin; anything longer (a path, a trailing slash) is not one.
+  if (url.origin !== origin) return false;
+  if (url.origin === policy.ownOrigin || policy.allowedOrigins.includes(url.origin)) return true;
+  const http = url.protocol === 'http:' || url.protocol === 'https:';
+  return http && LOOPBACK_HOSTNAMES.has(url.hostname);
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/config.js';
+import { ConfigError } from '../../server/errors.js';
+
+describe('loadConfig()', () => {
+  it('defaults to localhost:3000, info logging, 1 MiB messages and no extra origins', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: 'localhost',
+      log: 'info',
+      maxPayload: 1048576,
+      allowedOrigins: [],
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', HOST: '' })).toMatchObject({ port: 3000, host: 'localhost' });
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        PORT: '0',
+        HOST: '::1',
+        LOG: 'quiet',
+        MAX_PAYLOAD: '2048',
+        ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080',
+      }),
+    ).toEqual({
+      port: 0,
+      host: '::1',
+      log: 'quiet',
+      maxPayload: 2048,
+      allowedOrigins: ['https://a.example', 'http://b.example:8080'],
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc', 'expected an integer from 0 to 65535 (0 picks a free port).'],
+    ['PORT', '65536', 'expected an integer from 0 to 65535 (0 picks a free port).'],
+    ['PORT', '-1', 'expected an integer from 0 to 65535 (0 picks a free port).'],
+    ['PORT', '3000.5', 'expected an integer from 0 to 65535 (0 picks a free port).'],
+    ['HOST', 'http://localhost', 'expected a host name or IP address without scheme or port'],
+    ['HOST', 'localhost:3000', 'expected a host name or IP address without scheme or port'],
+    ['LOG', 'verbose', 'expected "info" or "quiet".'],
+    ['MAX_PAYLOAD', '0', 'expected a positive integer number of bytes.'],
+    ['MAX_PAYLOAD', '1e6', 'expected a positive integer number of bytes.'],
+    ['ALLOWED_ORIGINS', 'https://a.example/path', 'expected comma-separated origins, each an http(s) origin'],
+  ])(
+    'rejects %s=%s with a message naming the variable, the value and what is accepted',
+    (name, value, expected) => {
+      let caught: unknown;
+      try {
+        loadConfig({ [name]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      const error = caught as ConfigError;
+      expect(error).toMatchObject({ name: 'ConfigError', code: 'INVALID_ENV', setting: name, value });
+      expect(
+        error.message.startsWith(`Invalid environment variable ${name}: got ${JSON.stringify(value)}; `),
+      ).toBe(true);
+      expect(error.message).toContain(expected);
+    },
+  );
+});

@@ -1,0 +1,74 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
+import { Clients } from './support.js';
+
+describe('HTTP routes', () => {
+  let root: string;
+  let dev: TestDevServer;
+  const clients = new Clients();
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tether-ws-server-'));
+    await mkdir(join(root, 'demo'));
+    await mkdir(join(root, 'dist'));
+    await writeFile(join(root, 'demo', 'index.html'), '<title>demo page</title>');
+    await writeFile(join(root, 'dist', 'tether-ws.umd.js'), 'var TetherWS = {};');
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    clients.closeAll();
+    await dev?.close();
+  });
+
+  const start = () => startDevServer({ demoDir: join(root, 'demo'), distDir: join(root, 'dist') });
+
+  it('serves the demo page at /', async () => {
+    dev = await start();
+    const response = await fetch(`${dev.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await response.text()).toBe('<title>demo page</title>');
+  });
+
+  it("serves the client's builds under /dist/", async () => {
+    dev = await start();
+    const response = await fetch(`${dev.url}/dist/tether-ws.umd.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/javascript/);
+    expect(await response.text()).toBe('var TetherWS = {};');
+  });
+
+  it.each(['/nope', '/dist/missing.js', '/index.htm', '/.websocket'])(
+    'answers GET %s with 404',
+    async (path) => {
+      dev = await start();
+      const response = await fetch(`${dev.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).toBe(`Not found: GET ${path}`);
+    },
+  );
+
+  it('answers 404 at / when the demo folder does not exist', async () => {
+    dev = await startDevServer({ demoDir: join(root, 'absent') });
+    expect((await fetch(`${dev.url}/`)).status).toBe(404);
+  });
+
+  it('reports status, open WebSocket connections and uptime at /healthz', async () => {
+    dev = await start();
+    const health = async () => (await fetch(`${dev.url}/healthz`)).json();
+    expect(await health()).toEqual({ status: 'ok', connections: 0, uptime: expect.any(Number) });
+    const first = await clients.open(dev.wsUrl);
+    await clients.open(dev.wsUrl);
+    expect(await health()).toMatchObject({ connections: 2 });
+    first.close();
+    // The server counts a connection as gone when its side of the close completes: poll for it.
+    await vi.waitFor(async () => expect(await health()).toMatchObject({ connections: 1 }), { timeout: 3000 });
+  });
+});

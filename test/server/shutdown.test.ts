@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createServer } from '../../server/app.js';
+import { startDevServer } from '../helpers/dev-server.js';
+import { Clients, closeOf, nextEvent } from './support.js';
+
+describe('close()', () => {
+  it('closes every connected client with 1001 "Server shutting down" and stops listening', async () => {
+    const dev = await startDevServer();
+    const clients = new Clients();
+    try {
+      const sockets = await Promise.all([
+        clients.open(dev.wsUrl),
+        clients.open(dev.wsUrl),
+        clients.open(dev.wsUrl),
+      ]);
+      const closes = sockets.map(closeOf);
+      await dev.close();
+      expect(await Promise.all(closes)).toEqual(
+        sockets.map(() => ({ code: 1001, reason: 'Server shutting down' })),
+      );
+      expect(dev.server.httpServer.listening).toBe(false);
+      await expect(fetch(`${dev.url}/healthz`)).rejects.toThrow();
+    } finally {
+      clients.closeAll();
+    }
+  });
+
+  it('does not wait for an HTTP request that is still arriving', async () => {
+    const dev = await startDevServer();
+    const socket = connect(dev.port, '127.0.0.1');
+    await nextEvent(socket, 'connect', { what: 'raw HTTP client' });
+    // Headers not finished: the connection is busy, so server.close() alone would wait for headersTimeout (60 s).
+    socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    socket.on('error', () => {}); // being cut off may surface as ECONNRESET: that is the expected outcome
+    const cut = new Promise((resolve) => socket.once('close', resolve));
+    await withinMs(2000, 'close() with a half-sent request', dev.close());
+    await withinMs(2000, 'the half-sent request being cut off', cut);
+  });
+
+  it('terminates a client that never answers the close frame once shutdownTimeoutMs has passed', async () => {
+    const lines: string[] = [];
+    const logger = { info: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+    const dev = await startDevServer({ shutdownTimeoutMs: 100, quiet: false, logger });
+    const socket = await rawUpgrade(dev.url);
+    try {
+      // This client never reads, so it never answers the close frame: only terminate() can end it.
+      socket.pause();
+      await dev.close();
+      expect(dev.server.wss.clients.size).toBe(0);
+      expect(lines).toContain('[server] terminated 1 WebSocket(s) that did not close in time');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('is idempotent: a second call returns the same promise', async () => {
+    const dev = await startDevServer();
+    const first = dev.close();
+    expect(dev.close()).toBe(first);
+    await first;
+  });
+
+  it('resolves for a server that never listened, and listen() is refused afterwards', async () => {
+    const server = createServer({ quiet: true });
+    await server.close();
+    await expect(server.listen()).rejects.toThrow(/^listen\(\) can be called once per server/);
+  });
+
+  it('listen() rejects with the listen error as cause when the port is taken, without crashing', async () => {
+    const first = await startDevServer();
+    const second = createServer({ host: '127.0.0.1', port: first.port, quiet: true });
+    try {
+      const error = await second.listen().then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(error?.message).toBe(`Cannot listen on 127.0.0.1:${first.port}: EADDRINUSE.`);
+      expect(error?.cause).toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
+  it('refuses new connections as soon as it starts shutting down', async () => {
+    const dev = await startDevServer({ shutdownTimeoutMs: 2000 });
+    const clients = new Clients();
+    const lingering = await rawUpgrade(dev.url);
+    try {
+      lingering.pause(); // keeps the shutdown waiting on this client
+      const closing = dev.close();
+      const late = clients.connect(dev.wsUrl);
+      await expect(nextEvent(late, 'open', { what: 'late client' })).rejects.toThrow(/ECONNREFUSED/);
+      lingering.destroy();
+      await closing;
+    } finally {
+      lingering.destroy();
+      clients.closeAll();
+    }
+  });
+});
+
+/** A WebSocket handshake by hand, leaving the caller a bare socket that answers nothing. */
+async function rawUpgrade(url: string): Promise<Socket> {
+  const req = request(url, {
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': randomBytes(16).toString('base64'),
+    },
+  });
+  req.end();
+  const [response, socket] = await nextEvent<[IncomingMessage, Socket]>(req, 'upgrade', {
+    what: 'raw upgrade',
+  });
+  expect(response.statusCode).toBe(101);
+  return socket;
+}
+
+async function withinMs<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
