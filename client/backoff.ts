@@ -12,5 +12,7 @@ export function backoffDelay(
   random: () => number,
 ): number {
   const base = Math.min(options.maxDelay, options.minDelay * options.factor ** (attempt - 1));
-  return Math.round(base * (1 - options.jitter * random()));
+  const floor = base * (1 - options.jitter);
+  // Rounded to whole milliseconds, then clamped: rounding alone could leave [floor, base].
+  return Math.min(base, Math.max(Math.ceil(floor), Math.round(base * (1 - options.jitter * random()))));
 }

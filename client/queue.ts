@@ -44,7 +44,9 @@ export class OutboundQueue<Out> {
     const message = { data, wire, bytes: byteLength(wire) };
     const fits = () => this.length < maxMessages && this.bytes + message.bytes <= maxBytes;
     if (overflow === 'throw' && !fits()) {
-      throw new TetherError('QUEUE_FULL', `Queue full: ${this.length} messages, ${this.bytes} bytes`, { data });
+      throw new TetherError('QUEUE_FULL', `Queue full: ${this.length} messages, ${this.bytes} bytes`, {
+        data,
+      });
     }
     const tooLarge = message.bytes > maxBytes || !maxMessages;
     if (tooLarge || (overflow === 'drop-newest' && !fits())) {

@@ -347,7 +347,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#inbound++;
     this.#lastInbound = Date.now();
     const heartbeat = this.#options.heartbeat;
-    if (heartbeat && heartbeat.isPong(data)) return;
+    if (heartbeat?.isPong(data)) return;
     let message: In;
     try {
       message = this.#options.codec.decode(data);

@@ -16,13 +16,17 @@ for (const [file, budget] of Object.entries(pkg.sizeBudget ?? {})) {
   const gzip = gzipSync(code, { level: 9 }).length;
   const brotli = brotliCompressSync(code).length;
   const verdict = gzip <= budget ? 'ok' : 'OVER BUDGET';
-  console.log(`size: ${file} ${code.length} B minified, ${gzip} B gzip (budget ${budget} B), ${brotli} B brotli: ${verdict}`);
+  console.log(
+    `size: ${file} ${code.length} B minified, ${gzip} B gzip (budget ${budget} B), ${brotli} B brotli: ${verdict}`,
+  );
   if (gzip > budget) failed = true;
 }
 
 const packDir = mkdtempSync(join(tmpdir(), 'tether-pack-'));
 try {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { encoding: 'utf8' })
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
+    encoding: 'utf8',
+  })
     .trim()
     .split('\n')
     .pop();
