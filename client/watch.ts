@@ -22,7 +22,8 @@ export function watchEnvironment(owner: Disposables, handlers: EnvironmentHandle
   }
   const page = scope.document;
   if (page && typeof page.addEventListener === 'function') {
-    let hiddenAt = 0;
+    // A page opened in a background tab never sees the change to hidden: start from now.
+    let hiddenAt = page.visibilityState === 'hidden' ? Date.now() : 0;
     owner.listen(page, 'visibilitychange', () => {
       if (page.visibilityState === 'hidden') hiddenAt = Date.now();
       else if (hiddenAt) handlers.visible(Date.now() - hiddenAt);

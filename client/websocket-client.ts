@@ -52,6 +52,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   /** Inbound messages on this connection, and when the last one came: the heartbeat's evidence. */
   #inbound = 0;
   #lastInbound = 0;
+  /** A ping is out and its deadline is running: a new check must not push that deadline back. */
+  #awaitingPong = false;
   /** Cancels the pending heartbeat timer, or the pending retry timer while reconnecting. */
   #cancelTimer = noop;
   #openWaiters: Waiter[] = [];
@@ -305,6 +307,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     socket.binaryType = binaryType;
     this.#socket = socket;
     this.#errorEmitted = false;
+    this.#awaitingPong = false;
     this.#inbound = 0;
     const own = this.#connection;
     // Added first so it runs last: listeners are detached before the socket is let go.
@@ -347,7 +350,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#inbound++;
     this.#lastInbound = Date.now();
     const heartbeat = this.#options.heartbeat;
-    if (heartbeat?.isPong(data)) return;
+    if (heartbeat !== false && heartbeat.isPong(data)) return;
     let message: In;
     try {
       message = this.#options.codec.decode(data);
@@ -395,7 +398,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #heartbeat(now = false): void {
     const heartbeat = this.#options.heartbeat;
     const socket = this.#socket;
-    if (!heartbeat || !socket || this.#state !== 'open') return;
+    if (!heartbeat || !socket || this.#state !== 'open' || this.#awaitingPong) return;
     this.#cancelTimer();
     const idle = Date.now() - this.#lastInbound;
     if (!now && idle < heartbeat.interval) {
@@ -404,7 +407,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     }
     const seen = this.#inbound;
     socket.send(heartbeat.ping);
+    this.#awaitingPong = true;
     this.#cancelTimer = this.#connection.timeout(() => {
+      this.#awaitingPong = false;
       if (this.#inbound > seen) this.#heartbeat();
       else this.#abandon('HEARTBEAT_TIMEOUT', `No message within ${heartbeat.timeout} ms of a ping`);
     }, heartbeat.timeout);

@@ -1,0 +1,117 @@
+/**
+ * Shared pieces of the client fault suites: a counting echo server and the numbered-message
+ * bookkeeping that turns a run into the figures the suite asserts and reports.
+ *
+ * Messages are the text `m:<n>`, n = 0, 1, 2, ... in send order. The server records, per
+ * connection and in arrival order, every number it receives; it echoes each message (the echoes
+ * are the client's proof of life) and answers the client's default heartbeat ping.
+ */
+import type { AddressInfo } from 'node:net';
+import { type RawData, WebSocketServer } from 'ws';
+import { waitFor } from '../helpers/next-event';
+
+/** The client's default heartbeat messages (client/options.ts, server/heartbeat.ts). */
+export const PING = '__ping__';
+export const PONG = '__pong__';
+
+export interface CountingEchoServer {
+  readonly port: number;
+  /** Numbers received, one array per connection, in order of connection and of arrival. */
+  readonly perConnection: number[][];
+  /** Every number received, all connections, in arrival order. */
+  received(): number[];
+  /** Pings answered. */
+  readonly pings: { count: number };
+  close(): Promise<void>;
+}
+
+/** A ws echo server on 127.0.0.1, port 0, that counts numbered messages per connection. */
+export async function startCountingEchoServer(timeoutMs = 3000): Promise<CountingEchoServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await waitFor(wss, 'listening', { timeoutMs, failOn: ['error'], label: 'echo server' });
+  const perConnection: number[][] = [];
+  const pings = { count: 0 };
+  wss.on('connection', (socket) => {
+    const mine: number[] = [];
+    perConnection.push(mine);
+    // Resets and cut frames are the point of these tests: they must not crash the server.
+    socket.on('error', () => {});
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      const text = data.toString();
+      if (!isBinary && text === PING) {
+        pings.count += 1;
+        socket.send(PONG);
+        return;
+      }
+      const match = /^m:(\d+)$/.exec(text);
+      if (match) mine.push(Number(match[1]));
+      socket.send(data, { binary: isBinary });
+    });
+  });
+  return {
+    port: (wss.address() as AddressInfo).port,
+    perConnection,
+    received: () => perConnection.flat(),
+    pings,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of wss.clients) socket.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+/** What `send()` returned for each message: true = written to a socket, false = queued. */
+export type SendLog = boolean[];
+
+export interface StreamFigures {
+  sent: number;
+  delivered: number;
+  /** Sent while not writable (send() returned false): must all arrive. */
+  queued: number;
+  /** Queued messages that never arrived: must be empty. */
+  queuedMissing: number[];
+  /** Written to a socket (send() returned true) that died before the server read them. */
+  lostInDeadSocket: number[];
+  /** Positions where the server's sequence did not increase (duplicates or reordering). */
+  orderViolations: Array<{ index: number; previous: number; value: number }>;
+}
+
+/** Compares what was sent with what the server received. */
+export function figures(sends: SendLog, received: readonly number[]): StreamFigures {
+  const seen = new Set(received);
+  const orderViolations: StreamFigures['orderViolations'] = [];
+  for (let i = 1; i < received.length; i++) {
+    const previous = received[i - 1] as number;
+    const value = received[i] as number;
+    if (value <= previous) orderViolations.push({ index: i, previous, value });
+  }
+  const queuedMissing: number[] = [];
+  const lostInDeadSocket: number[] = [];
+  sends.forEach((written, n) => {
+    if (seen.has(n)) return;
+    (written ? lostInDeadSocket : queuedMissing).push(n);
+  });
+  return {
+    sent: sends.length,
+    delivered: seen.size,
+    queued: sends.filter((written) => !written).length,
+    queuedMissing,
+    lostInDeadSocket,
+    orderViolations,
+  };
+}
+
+/** The one-line report per fault: the loss is shown, never hidden. */
+export function summary(
+  where: string,
+  fault: string,
+  f: StreamFigures,
+  recovery: { ms: number | undefined; bound: number; what: string },
+): string {
+  const ms = recovery.ms === undefined ? 'n/a' : `${Math.round(recovery.ms)}ms`;
+  return (
+    `[faults:${where}] ${fault}: sent=${f.sent} delivered=${f.delivered} queued=${f.queued} ` +
+    `lost-in-dead-socket=${f.lostInDeadSocket.length} recovery=${ms} (bound ${recovery.bound}ms, ${recovery.what})`
+  );
+}
