@@ -26,7 +26,11 @@ export type TetherErrorCode =
   /** The client was closed before the connection `open()` waited for (`open()` rejects). */
   | 'CLOSED'
   /** An event listener or `shouldReconnect` threw; the error is in `cause` (`error` event). */
-  | 'LISTENER_ERROR';
+  | 'LISTENER_ERROR'
+  /** Exactly-once: the server did not select the `tether.v1` subprotocol (`error` event). */
+  | 'PROTOCOL_UNSUPPORTED'
+  /** Exactly-once: the server broke the `tether.v1` protocol; the connection is dropped and resumed (`error` event). */
+  | 'PROTOCOL_ERROR';
 
 /** Base class of every error tether-ws emits, or throws at run time. */
 export class TetherError extends Error {

@@ -33,4 +33,10 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   state: { from: ConnectionState; to: ConnectionState };
   /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
   drop: { data: Out; reason: DropReason };
+  /**
+   * Exactly-once only: a session ended without being resumed. `undelivered` holds, in order, every
+   * message that was written but never acknowledged by the server: it may or may not have reached
+   * the server's application, and it is not resent. Messages never written stay queued.
+   */
+  'session-lost': { reason: 'not-resumed' | 'expired' | 'closed'; undelivered: Out[] };
 }

@@ -100,6 +100,27 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
    * @default true
    */
   watchNetwork?: boolean;
+  /**
+   * `'best-effort'`: queued messages are delivered in order; a message already written to a socket
+   * that dies may be lost. `'exactly-once'`: speak the `tether.v1` resume protocol
+   * (docs/protocol.md) with a server using `tether-ws/server`: every message in both directions is
+   * delivered exactly once, in order, across disconnects shorter than `resumeWindow`; what cannot be
+   * is reported by `session-lost`. Turns the heartbeat on unless `heartbeat` says otherwise.
+   * @default 'best-effort'
+   */
+  delivery?: 'best-effort' | 'exactly-once';
+  /**
+   * Exactly-once only: how long a session may stay disconnected before it is given up
+   * (`session-lost` with reason `'expired'`), in ms. Match the server's window.
+   * @default 60000
+   */
+  resumeWindow?: number;
+  /**
+   * Exactly-once only: what to do when the server does not select `tether.v1`. `'fail'` emits
+   * `PROTOCOL_UNSUPPORTED` and closes without retrying; `'best-effort'` carries on in that mode.
+   * @default 'fail'
+   */
+  fallback?: 'fail' | 'best-effort';
   /** Encodes sent values and decodes received data. @default passthrough */
   codec?: Codec<In, Out>;
   /** The `WebSocket` constructor. @default globalThis.WebSocket, looked up at `open()` */
@@ -125,6 +146,9 @@ export const DEFAULT_OPTIONS = {
   closeTimeout: 5_000,
   highWaterMark: 1_048_576,
   watchNetwork: true,
+  delivery: 'best-effort' as NonNullable<ClientOptions['delivery']>,
+  resumeWindow: 60_000,
+  fallback: 'fail' as NonNullable<ClientOptions['fallback']>,
   reconnect: {
     minDelay: 1_000,
     maxDelay: 30_000,
@@ -173,6 +197,8 @@ const AT_LEAST_ONE = ['connectTimeout', 'closeTimeout', 'factor', 'interval', 't
 const CHOICES: Record<string, readonly string[]> = {
   binaryType: ['blob', 'arraybuffer'],
   overflow: ['drop-oldest', 'drop-newest', 'throw'],
+  delivery: ['best-effort', 'exactly-once'],
+  fallback: ['fail', 'best-effort'],
 };
 
 /** Checks one value against the kind of its default; `key` picks the rules, `name` is for messages. */
@@ -233,9 +259,12 @@ export function normalizeOptions<In, Out>(
   input: ClientOptions<In, Out> | undefined,
 ): ResolvedOptions<In, Out> {
   const given = (input ?? {}) as ClientOptions<In, Out>;
-  // `heartbeat` defaults to off although its group has defaults: only `true` or an object enable it.
-  const defaults = { ...DEFAULT_OPTIONS, heartbeat: given.heartbeat ? DEFAULT_OPTIONS.heartbeat : false };
-  const resolved = resolve(defaults, input, '', false) as ResolvedOptions<In, Out>;
+  // `heartbeat` defaults to off although its group has defaults: only `true` or an object enable it,
+  // or exactly-once delivery, whose half-open detection depends on it (docs/protocol.md §6).
+  const heartbeatOn = given.heartbeat ?? given.delivery === 'exactly-once';
+  const defaults = { ...DEFAULT_OPTIONS, heartbeat: heartbeatOn ? DEFAULT_OPTIONS.heartbeat : false };
+  const withHeartbeat = input && typeof input === 'object' ? { ...input, heartbeat: heartbeatOn } : input;
+  const resolved = resolve(defaults, withHeartbeat, '', false) as ResolvedOptions<In, Out>;
   const protocols = given.protocols ?? [];
   const list = typeof protocols === 'string' ? [protocols] : protocols;
   // Subprotocols are HTTP tokens (RFC 6455 §4.1); a browser would throw a SyntaxError later.

@@ -10,20 +10,29 @@ export interface QueuedMessage<Out> {
   data: Out;
   wire: SendData;
   bytes: number;
+  /** Sequence number in the exactly-once session, assigned when first written. */
+  seq?: number;
 }
 
 /** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
 export type DropReason = 'queue-full' | 'too-large';
 
 /**
- * Bounded FIFO of messages waiting to be written. It never drops silently: every eviction or
- * refusal goes to `onDrop`, and with `overflow: 'throw'` the queue is left unchanged and `push()`
- * throws `QUEUE_FULL`.
+ * Bounded FIFO of outbound messages, the single owner of everything sent. In exactly-once mode it
+ * also keeps messages that were written but not yet acknowledged (`written`), so they can be resent
+ * after a reconnect. It never drops silently: every eviction or refusal goes to `onDrop`, and with
+ * `overflow: 'throw'` the queue is left unchanged and `push()` throws `QUEUE_FULL`.
+ *
+ * ```
+ *   spent slots | written, awaiting ack | not yet written
+ *               ^ #head                 ^ #sent
+ * ```
  */
 export class OutboundQueue<Out> {
-  /** Messages from `#head` on are live; the slots before it are spent and compacted away in bulk. */
+  /** Slots before `#head` are spent and compacted away in bulk. */
   #items: Array<QueuedMessage<Out> | undefined> = [];
   #head = 0;
+  #sent = 0;
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
   /** Bytes currently held. */
@@ -34,8 +43,48 @@ export class OutboundQueue<Out> {
     this.#onDrop = onDrop;
   }
 
+  /** Messages held: written and awaiting an ack, plus not yet written. */
   get length(): number {
     return this.#items.length - this.#head;
+  }
+
+  /** Messages not yet written. */
+  get unsent(): number {
+    return this.#items.length - this.#sent;
+  }
+
+  /** The oldest message not yet written. */
+  nextUnsent(): QueuedMessage<Out> | undefined {
+    return this.#items[this.#sent];
+  }
+
+  /** Marks `nextUnsent()` as written: it stays held until `ack()` covers its `seq`. */
+  markWritten(): void {
+    this.#sent++;
+  }
+
+  /** Releases written messages whose `seq` is at most `seq` (a cumulative acknowledgement). */
+  ack(seq: number): void {
+    let message = this.#items[this.#head];
+    while (message && this.#head < this.#sent && (message.seq as number) <= seq) {
+      this.shift();
+      message = this.#items[this.#head];
+    }
+  }
+
+  /** After a resume: written-but-unacknowledged messages are to be written again, in order. */
+  rewind(): void {
+    this.#sent = this.#head;
+  }
+
+  /**
+   * Removes and returns every message that was written at least once and not acknowledged (the
+   * session that numbered them is gone). They are the oldest ones: seqs are assigned in order.
+   */
+  takeWritten(): Array<QueuedMessage<Out>> {
+    const taken: Array<QueuedMessage<Out>> = [];
+    while (this.#items[this.#head]?.seq !== undefined) taken.push(this.shift() as QueuedMessage<Out>);
+    return taken;
   }
 
   /** Appends a message; returns false if the message itself was refused (and reported). */
@@ -64,9 +113,11 @@ export class OutboundQueue<Out> {
     const message = this.#items[this.#head];
     if (message) {
       this.#items[this.#head++] = undefined;
+      this.#sent = Math.max(this.#sent, this.#head);
       this.bytes -= message.bytes;
       if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
         this.#items = this.#items.slice(this.#head);
+        this.#sent -= this.#head;
         this.#head = 0;
       }
     }

@@ -5,8 +5,10 @@ import { Disposables } from './disposables.js';
 import { Emitter } from './emitter.js';
 import { invalid, TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
+import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './exactly-once.js';
 import type { ClientOptions, CloseInfo, ResolvedOptions, WebSocketConstructor } from './options.js';
 import { normalizeOptions } from './options.js';
+import type { QueuedMessage } from './queue.js';
 import { OutboundQueue } from './queue.js';
 import type { ConnectionState } from './state.js';
 import { ALLOWED } from './state.js';
@@ -20,6 +22,9 @@ type Waiter = { resolve: () => void; reject: (error: TetherError) => void };
 const OPEN = 1;
 /** How often a backed-up socket is checked for room: browsers have no `drain` event. */
 const DRAIN_POLL_MS = 5;
+/** Exactly-once: acknowledge after this many messages, or this long after the first unacknowledged one. */
+const ACK_BATCH = 32;
+const ACK_DELAY_MS = 20;
 const noop = () => {};
 
 /**
@@ -41,7 +46,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   /** Timers and listeners of the current attempt, connection or retry wait: released by `#teardown()`. */
   readonly #connection = new Disposables();
   /** Network and page listeners, held from `open()` until `closed`. */
-  readonly #session = new Disposables();
+  readonly #watchers = new Disposables();
   #socket: WebSocket | undefined;
   #url: string;
   #retries = 0;
@@ -56,6 +61,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #awaitingPong = false;
   /** Cancels the pending heartbeat timer, or the pending retry timer while reconnecting. */
   #cancelTimer = noop;
+  /** Exactly-once delivery state (undefined in best-effort mode), and whether this connection speaks it. */
+  readonly #reliable: ExactlyOnceSession | undefined;
+  #framed = false;
+  #cancelAck: (() => void) | undefined;
+  #cancelResumeWindow = noop;
   #openWaiters: Waiter[] = [];
   #closeWaiters: Array<() => void> = [];
 
@@ -70,6 +80,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#url = typeof url === 'function' ? '' : resolveUrl(url);
     this.#target = url;
     this.#options = normalizeOptions(options);
+    this.#reliable = this.#options.delivery === 'exactly-once' ? new ExactlyOnceSession() : undefined;
     this.#events = new Emitter((error, type) => this.#listenerFailed(error, String(type)));
     this.#queue = new OutboundQueue(this.#options.queue, ({ data }, reason) =>
       this.#events.emit('drop', { data, reason }),
@@ -137,7 +148,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#retries = 0;
       if (this.#options.watchNetwork) {
-        watchEnvironment(this.#session, {
+        watchEnvironment(this.#watchers, {
           online: () => this.#state === 'reconnecting' && this.#connect(),
           offline: () => this.#pauseOrProbe(),
           visible: (hiddenFor) =>
@@ -172,8 +183,10 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       throw invalid('argument', 'data', wire, 'a string, ArrayBuffer, ArrayBufferView or Blob');
     const socket = this.#socket;
     // readyState, not only our state: a socket that got a close frame is CLOSING before its
-    // `close` event, and a browser silently discards what is sent to it then.
+    // `close` event, and a browser silently discards what is sent to it then. Exactly-once
+    // messages always go through the queue, which keeps them until they are acknowledged.
     if (
+      !this.#framed &&
       this.#state === 'open' &&
       socket?.readyState === OPEN &&
       this.#queue.length === 0 &&
@@ -182,9 +195,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       socket.send(wire);
       return true;
     }
-    this.#queue.push(data, wire);
+    const kept = this.#queue.push(data, wire);
     if (this.#state === 'open') this.#flush();
-    return false;
+    return kept && this.#framed && this.#state === 'open' && this.#queue.unsent === 0;
   }
 
   /**
@@ -225,6 +238,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         this.#options.closeTimeout,
       );
       this.#transition('closing');
+      // Exactly-once: `bye` lets the server discard the session now rather than after its window.
+      if (this.#framed && socket.readyState === OPEN) socket.send('x');
       socket.close(code, reason);
     } else {
       this.#teardown();
@@ -297,14 +312,19 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
 
   #createSocket(stopTimeout: () => void): void {
     const { WebSocket: Impl, protocols, binaryType } = this.#options;
+    const reliable = this.#reliable;
     let socket: WebSocket;
     try {
-      socket = new ((Impl ?? globalThis.WebSocket) as WebSocketConstructor)(this.#url, protocols);
+      socket = new ((Impl ?? globalThis.WebSocket) as WebSocketConstructor)(
+        reliable ? reliable.url(this.#url) : this.#url,
+        reliable ? [TETHER_PROTOCOL, ...protocols] : protocols,
+      );
     } catch (cause) {
       this.#fail(new TetherError('SOCKET_ERROR', `new WebSocket() threw: ${cause}`, { cause }));
       return;
     }
-    socket.binaryType = binaryType;
+    // Framed binary messages carry a header that must be read synchronously.
+    socket.binaryType = reliable ? 'arraybuffer' : binaryType;
     this.#socket = socket;
     this.#errorEmitted = false;
     this.#awaitingPong = false;
@@ -312,10 +332,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     const own = this.#connection;
     // Added first so it runs last: listeners are detached before the socket is let go.
     own.add(() => release(socket));
-    own.listen(socket, 'open', () => {
-      stopTimeout();
-      this.#opened();
-    });
+    own.listen(socket, 'open', () => this.#socketOpened(socket, stopTimeout));
     own.listen<MessageEvent>(socket, 'message', (event) => this.#received(event.data));
     own.listen(socket, 'error', (cause) => {
       if (this.#errorEmitted) return;
@@ -328,6 +345,29 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     own.listen<globalThis.CloseEvent>(socket, 'close', ({ code, reason, wasClean }) =>
       this.#lost({ code, reason, wasClean }),
     );
+  }
+
+  /** Best-effort: the connection is open. Exactly-once: negotiate, then wait for `welcome`. */
+  #socketOpened(socket: WebSocket, stopTimeout: () => void): void {
+    const session = this.#reliable;
+    if (session && socket.protocol === TETHER_PROTOCOL) {
+      this.#framed = true;
+      // The connect timeout keeps running until `welcome`: a server that never answers is abandoned.
+      this.#cancelTimer = stopTimeout;
+      socket.send(session.hello());
+      return;
+    }
+    if (session && this.#options.fallback === 'fail') {
+      this.#wantOpen = false;
+      const message = `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`;
+      this.#lost(
+        { code: 1002, reason: message, wasClean: false },
+        new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#url}`),
+      );
+      return;
+    }
+    stopTimeout();
+    this.#opened();
   }
 
   #opened(): void {
@@ -351,6 +391,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#lastInbound = Date.now();
     const heartbeat = this.#options.heartbeat;
     if (heartbeat !== false && heartbeat.isPong(data)) return;
+    if (this.#framed) {
+      const payload = this.#unframe(data);
+      if (payload === undefined) return;
+      data = payload;
+    }
     let message: In;
     try {
       message = this.#options.codec.decode(data);
@@ -365,6 +410,74 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   }
 
   /**
+   * Exactly-once: handles one protocol frame (docs/protocol.md §3–5). Returns the payload of a new
+   * application message, or undefined when there is nothing to deliver (a control frame, a duplicate).
+   */
+  #unframe(data: MessageData): MessageData | undefined {
+    const session = this.#reliable as ExactlyOnceSession;
+    const frame = decodeFrame(data, this.#options.binaryType);
+    // Messages and acks flow once the handshake is done, also while our close handshake runs.
+    const open = this.#state !== 'connecting';
+    if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
+      if (frame.seq <= session.received) return undefined; // a resend that crossed our ack
+      session.received = frame.seq;
+      if (++session.unacked >= ACK_BATCH) this.#sendAck();
+      else this.#cancelAck ??= this.#connection.timeout(() => this.#sendAck(), ACK_DELAY_MS);
+      return frame.data;
+    }
+    if (frame.type === 'ack' && open && frame.seq <= session.sent) {
+      this.#queue.ack(frame.seq);
+    } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
+      this.#welcomed(frame.recv, frame.resumed);
+    } else {
+      const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
+      this.#lost(
+        { code: 1002, reason, wasClean: false },
+        new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${this.#url}`),
+      );
+    }
+    return undefined;
+  }
+
+  #stopResumeWindow(): void {
+    this.#cancelResumeWindow();
+    this.#cancelResumeWindow = noop;
+  }
+
+  #sendAck(): void {
+    const session = this.#reliable as ExactlyOnceSession;
+    this.#cancelAck?.();
+    this.#cancelAck = undefined;
+    session.unacked = 0;
+    this.#socket?.send(`a${session.received}`);
+  }
+
+  /** Exactly-once handshake done: resume (resend what the server lacks) or report the lost session. */
+  #welcomed(serverReceived: number, resumed: boolean): void {
+    this.#stopResumeWindow();
+    if (resumed) this.#queue.ack(serverReceived);
+    else this.#loseSession('not-resumed', false);
+    this.#queue.rewind();
+    this.#cancelTimer(); // the connect timeout
+    this.#opened();
+  }
+
+  /**
+   * Exactly-once: the session is over. Messages written but never acknowledged leave the queue and
+   * are reported (they may or may not have reached the server's application); unwritten ones stay.
+   */
+  #loseSession(reason: Events<In, Out>['session-lost']['reason'], newId: boolean): void {
+    const session = this.#reliable;
+    this.#stopResumeWindow();
+    if (!session?.active) return;
+    const undelivered = this.#queue.takeWritten().map((message) => message.data);
+    session.reset(newId);
+    // A session the user closed with everything acknowledged lost nothing of ours: no report.
+    if (reason !== 'closed' || undelivered.length > 0)
+      this.#events.emit('session-lost', { reason, undelivered });
+  }
+
+  /**
    * Writes queued messages, oldest first, while the socket is open and has room. Checks the
    * socket's readyState rather than ours: it runs just before `open` is emitted, and a socket that
    * is closing must not be written to.
@@ -372,7 +485,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #flush(): void {
     const socket = this.#socket;
     const queue = this.#queue;
-    while (queue.length > 0 && socket?.readyState === OPEN) {
+    while (queue.unsent > 0 && socket?.readyState === OPEN) {
       if (socket.bufferedAmount > this.#options.highWaterMark) {
         if (!this.#draining) {
           this.#draining = true;
@@ -383,7 +496,15 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         }
         return;
       }
-      socket.send((queue.shift() as { wire: SendData }).wire);
+      const session = this.#reliable;
+      if (this.#framed && session) {
+        const message = queue.nextUnsent() as QueuedMessage<Out>;
+        message.seq ??= ++session.sent;
+        socket.send(encodeMessage(message.seq, message.wire));
+        queue.markWritten();
+      } else {
+        socket.send((queue.shift() as QueuedMessage<Out>).wire);
+      }
     }
   }
 
@@ -441,7 +562,15 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    */
   #lost(close: CloseInfo, error?: TetherError): void {
     const from = this.#state;
+    const wasFramed = this.#framed;
     this.#teardown();
+    if (wasFramed && this.#reliable?.active && this.#cancelResumeWindow === noop) {
+      // Past this window the server has discarded the session: report it rather than resume.
+      this.#cancelResumeWindow = this.#watchers.timeout(
+        () => this.#loseSession('expired', true),
+        this.#options.resumeWindow,
+      );
+    }
     if (error) this.#events.emit('error', error);
     const reconnect = this.#options.reconnect;
     if (this.#state !== from) return;
@@ -489,7 +618,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     const openWaiters = reopen ? [] : this.#takeOpenWaiters();
     const closeWaiters = this.#closeWaiters;
     this.#closeWaiters = [];
-    if (!reopen) this.#session.dispose();
+    this.#loseSession('closed', true);
+    if (!reopen) this.#watchers.dispose();
     this.#transition('closed', close && { ...close, willReconnect: false });
     const reason = error ?? new TetherError('CLOSED', 'Closed before the connection opened');
     for (const waiter of openWaiters) waiter.reject(reason);
@@ -509,6 +639,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   /** Releases the attempt: timers, then listeners, then the socket. */
   #teardown(): void {
     this.#connection.dispose();
+    this.#framed = false;
+    this.#cancelAck = undefined;
     this.#draining = false;
     this.#socket = undefined;
   }
