@@ -20,9 +20,12 @@ export class Emitter<Events extends Record<keyof Events, any>> {
     return () => this.off(type, listener);
   }
 
+  /** Removes `listener`, or the `once()` wrapper around it (which carries it as `original`). */
   off<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): void {
     const list = this.#listeners[type];
-    const index = list ? list.indexOf(listener) : -1;
+    const index = list
+      ? list.findIndex((l) => l === listener || (l as { original?: unknown }).original === listener)
+      : -1;
     if (list && index >= 0) this.#listeners[type] = list.filter((_, i) => i !== index);
   }
 

@@ -257,19 +257,23 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     return this.#events.on(type, listener);
   }
 
-  /** Like `on()`, for the next event of this type only. */
+  /** Like `on()`, for the next event of this type only. `off(type, listener)` also removes it. */
   once<K extends keyof Events<In, Out>>(
     type: K,
     listener: (payload: Events<In, Out>[K]) => void,
   ): () => void {
-    const off = this.on(type, (payload) => {
-      off();
-      listener(payload);
-    });
+    const wrapper = Object.assign(
+      (payload: Events<In, Out>[K]) => {
+        off();
+        listener(payload);
+      },
+      { original: listener },
+    );
+    const off = this.on(type, wrapper);
     return off;
   }
 
-  /** Removes a listener added with `on()`. */
+  /** Removes a listener added with `on()` or `once()`. */
   off<K extends keyof Events<In, Out>>(type: K, listener: (payload: Events<In, Out>[K]) => void): void {
     this.#events.off(type, listener);
   }

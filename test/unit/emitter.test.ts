@@ -123,3 +123,15 @@ describe('WebSocketClient events', () => {
     );
   });
 });
+
+describe('WebSocketClient once() and off()', () => {
+  it('off() removes a listener that was added with once()', async () => {
+    const client = new WebSocketClient('ws://localhost:1/');
+    const seen: string[] = [];
+    const listener = (event: { from: string; to: string }) => seen.push(event.to);
+    client.once('state', listener);
+    client.off('state', listener);
+    await client.close();
+    expect(seen).toEqual([]);
+  });
+});
