@@ -34,7 +34,9 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
   drop: { data: Out; reason: DropReason };
   /**
-   * Exactly-once only: a session ended without being resumed. `undelivered` holds, in order, every
+   * Exactly-once only: a session ended without being resumed: `'not-resumed'` (the server no longer
+   * knew it), `'expired'` (`resumeWindow` passed while disconnected), `'closed'` (your `close()`, or
+   * the server ended it, e.g. its buffer overflowed). `undelivered` holds, in order, every
    * message that was written but never acknowledged by the server: it may or may not have reached
    * the server's application, and it is not resent. Messages never written stay queued.
    */

@@ -16,6 +16,7 @@ export type Frame =
   | { type: 'message'; seq: number; data: MessageData }
   | { type: 'ack'; seq: number }
   | { type: 'welcome'; sid: string; recv: number; resumed: boolean }
+  | { type: 'bye' }
   | { type: 'invalid'; reason: string };
 
 /** Decimal, no sign, no leading zeros, at most uint32; anything else is not a sequence number. */
@@ -54,6 +55,8 @@ export function decodeFrame(data: MessageData, binaryType: BinaryType): Frame {
     } else if (data[0] === 'a') {
       const seq = parseSeq(body);
       if (seq !== undefined) return { type: 'ack', seq };
+    } else if (data === 'x') {
+      return { type: 'bye' };
     } else if (data[0] === 'w') {
       try {
         const { v, sid, recv, resumed } = JSON.parse(body);

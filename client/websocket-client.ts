@@ -431,6 +431,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     }
     if (frame.type === 'ack' && open && frame.seq <= session.sent) {
       this.#queue.ack(frame.seq);
+    } else if (frame.type === 'bye' && open) {
+      // The server ended the session (it acknowledged what it got just before): report the rest.
+      this.#loseSession('closed', true);
     } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
       this.#welcomed(frame.recv, frame.resumed);
     } else {

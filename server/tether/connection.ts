@@ -1,0 +1,153 @@
+import type { RawData, WebSocket } from 'ws';
+import { type ClientFrame, PONG, parseClientFrame } from './frames.js';
+import type { Link, Session } from './session.js';
+
+/** Close code for a protocol error (RFC 6455 §7.4.1; docs/protocol.md §3). */
+export const CLOSE_PROTOCOL_ERROR = 1002;
+
+/**
+ * `awaiting-hello`: open, no session yet. `attached`: carries a session. `closed`: closed by either
+ * side (or being closed); frames that still arrive are ignored.
+ */
+type ConnectionState = 'awaiting-hello' | 'attached' | 'closed';
+
+export interface ConnectionHooks {
+  /**
+   * A valid hello arrived: find or create its session and attach this connection to it (by calling
+   * {@link Connection.attachTo} before the session writes its welcome). Returns a protocol error
+   * instead when the hello cannot be accepted.
+   */
+  readonly onHello: (connection: Connection, hello: { sid: string; recv: number }) => string | undefined;
+  /** This connection is closing with 1002 for `reason`. */
+  readonly onProtocolError: (reason: string, sessionId: string | undefined) => void;
+  /** The connection closed, whichever side closed it. */
+  readonly onClose: (connection: Connection) => void;
+}
+
+/**
+ * One WebSocket speaking tether.v1: waits for the hello, then passes the frames of the client to
+ * its session. It is the session's {@link Link}. Owns the hello timer and its socket listeners.
+ */
+export class Connection implements Link {
+  #state: ConnectionState = 'awaiting-hello';
+  #session: Session | undefined;
+  #helloTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onMessage = (raw: RawData, isBinary: boolean) => this.#receive(toBuffer(raw), isBinary);
+  readonly #onClose = (code: number) => this.#closed(code);
+
+  constructor(
+    private readonly socket: WebSocket,
+    helloTimeout: number,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    // ws emits `error` before closing on a bad frame or an oversize message; unheard, it would end
+    // the process. The `close` that follows is where the connection reacts. Kept after detaching,
+    // for a late error of a socket that is still closing.
+    socket.on('error', absorbError);
+    socket.on('message', this.#onMessage);
+    socket.on('close', this.#onClose);
+    if (helloTimeout > 0) {
+      this.#helloTimer = setTimeout(() => {
+        this.#helloTimer = undefined;
+        this.#protocolError(`no hello within ${helloTimeout} ms`);
+      }, helloTimeout);
+    }
+  }
+
+  /** Called from `onHello`: this connection now carries `session`. */
+  attachTo(session: Session): void {
+    this.#session = session;
+    this.#state = 'attached';
+  }
+
+  write(frame: string | Buffer): boolean {
+    if (this.#state === 'closed' || this.socket.readyState !== this.socket.OPEN) return false;
+    // A string goes as a text frame, a Buffer as a binary one.
+    this.socket.send(frame);
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#clearHelloTimer();
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, fitCloseReason(reason));
+    }
+  }
+
+  #receive(data: Buffer, isBinary: boolean): void {
+    if (this.#state === 'closed') return;
+    const frame = parseClientFrame(data, isBinary);
+    const error = this.#dispatch(frame);
+    if (error !== undefined) this.#protocolError(error);
+  }
+
+  /** Acts on one frame; returns a protocol error, if any. */
+  #dispatch(frame: ClientFrame): string | undefined {
+    if (frame.type === 'invalid') return frame.reason;
+    if (frame.type === 'ping') {
+      this.write(PONG);
+      return undefined;
+    }
+    if (frame.type === 'pong') return undefined;
+    const session = this.#session;
+    if (frame.type === 'hello') {
+      if (this.#state !== 'awaiting-hello') return 'second hello on one connection';
+      this.#clearHelloTimer();
+      return this.hooks.onHello(this, frame);
+    }
+    if (session === undefined) return `${frame.type} frame before hello`;
+    switch (frame.type) {
+      case 'message':
+        return session.receive(frame.seq, frame.data, frame.isBinary);
+      case 'ack':
+        return session.ack(frame.seq);
+      case 'bye':
+        session.bye();
+        return undefined;
+    }
+  }
+
+  #protocolError(reason: string): void {
+    if (this.#state === 'closed') return;
+    const session = this.#session;
+    this.hooks.onProtocolError(reason, session?.id);
+    this.close(CLOSE_PROTOCOL_ERROR, reason);
+    // Treated as a lost connection: the client may resume on a new one (docs/protocol.md §7).
+    session?.detach(this, CLOSE_PROTOCOL_ERROR);
+  }
+
+  /** The socket's `close` event: the one place its listeners are removed. */
+  #closed(code: number): void {
+    this.socket.off('message', this.#onMessage);
+    this.socket.off('close', this.#onClose);
+    this.#clearHelloTimer();
+    const session = this.#session;
+    this.#state = 'closed';
+    session?.detach(this, code);
+    this.hooks.onClose(this);
+  }
+
+  #clearHelloTimer(): void {
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+}
+
+function absorbError(): void {}
+
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5), and ws throws beyond that. */
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let fitted = reason;
+  while (Buffer.byteLength(fitted) > 120) fitted = fitted.slice(0, -1);
+  return `${fitted}...`;
+}
+
+/** ws delivers a Buffer by default (`binaryType: 'nodebuffer'`); the other shapes are handled too. */
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

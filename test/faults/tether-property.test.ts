@@ -1,0 +1,287 @@
+/**
+ * Model-based property test of exactly-once delivery through the tether.v1 server adapter
+ * (docs/protocol.md): random interleavings of sends in both directions, connections dropped at
+ * random points (client terminate, TCP resets, a frame cut at a random byte offset in either
+ * direction by the fault proxy), and reconnects, including ones that take over a connection the
+ * server still believes open. Within the resume window, what each side delivered must equal what
+ * the other sent: same payloads, same kinds (text/binary), same order, nothing twice.
+ *
+ * The client side is, in turn, `MiniTetherClient` (test/helpers/tether-wire.ts), a minimal protocol
+ * client that reconnects only when told to (so takeovers of a still-open connection happen), and the
+ * real `WebSocketClient` with `delivery: 'exactly-once'`, which reconnects by itself.
+ */
+
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WS from 'ws';
+import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
+import {
+  createTetherServer,
+  handleProtocols,
+  type TetherServer,
+  type TetherSession,
+} from '../../server/tether/index.js';
+import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
+import { MiniTetherClient, startWsServer } from '../helpers/tether-wire.js';
+
+type Payload = string | Buffer;
+
+type Action =
+  | { kind: 'client-send'; payloads: Payload[] }
+  | { kind: 'server-send'; payloads: Payload[] }
+  | { kind: 'terminate' }
+  | { kind: 'reset' }
+  | { kind: 'cut'; direction: Direction }
+  | { kind: 'reconnect' }
+  | { kind: 'pause' };
+
+const payload = fc.oneof(
+  fc.string({ maxLength: 24 }),
+  fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes)),
+);
+const payloads = fc.array(payload, { minLength: 1, maxLength: 40 });
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'client-send' as const, payloads: p })) },
+  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'server-send' as const, payloads: p })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'terminate' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('up', 'down').map((direction) => ({ kind: 'cut' as const, direction })),
+  },
+  { weight: 2, arbitrary: fc.constant({ kind: 'reconnect' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'pause' as const }) },
+);
+
+/** What a side delivered, in a form `toEqual` compares exactly (a string vs a Buffer of its bytes differ). */
+const describePayloads = (list: Payload[]) =>
+  list.map((p) => (typeof p === 'string' ? `text:${p}` : `binary:${p.toString('hex')}`));
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface ServerSide {
+  session: TetherSession | undefined;
+  sessions: number;
+  received: Payload[];
+  sent: Payload[];
+  lost: string[];
+}
+
+describe('tether.v1 adapter: exactly-once under random faults (property)', () => {
+  let tether: TetherServer;
+  let server: Awaited<ReturnType<typeof startWsServer>>;
+  const sides = new Map<string, ServerSide>();
+  let runs = 0;
+
+  beforeAll(async () => {
+    tether = createTetherServer();
+    tether.on('session', (session) => {
+      const side = sides.get(session.id);
+      if (!side) throw new Error(`unexpected session ${session.id}`);
+      side.session = session;
+      side.sessions += 1;
+      session.on('message', (data) => side.received.push(data));
+      session.on('lost', ({ reason }) => side.lost.push(reason));
+    });
+    server = await startWsServer((socket, request) => tether.handle(socket, request), { handleProtocols });
+  });
+
+  afterAll(async () => {
+    tether.close();
+    await server.close();
+  });
+
+  /** Connects, retrying when a fault kills the handshake itself (an armed cut fires on the next chunk). */
+  async function connect(client: MiniTetherClient): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await client.connect();
+        return;
+      } catch (error) {
+        if (attempt === 5) throw error;
+      }
+    }
+  }
+
+  async function run(actions: Action[]): Promise<void> {
+    runs += 1;
+    const sid = `prop-${runs}`;
+    const side: ServerSide = { session: undefined, sessions: 0, received: [], sent: [], lost: [] };
+    sides.set(sid, side);
+    const proxy: FaultProxy = await createFaultProxy({
+      target: { host: '127.0.0.1', port: Number(new URL(server.url).port) },
+    });
+    const client = new MiniTetherClient(proxy.url('/'), sid);
+    const clientSent: Payload[] = [];
+    try {
+      await connect(client);
+      for (const step of actions) {
+        switch (step.kind) {
+          case 'client-send':
+            for (const p of step.payloads) {
+              client.send(p);
+              clientSent.push(p);
+            }
+            break;
+          case 'server-send':
+            for (const p of step.payloads) {
+              side.session?.send(p);
+              side.sent.push(p);
+            }
+            break;
+          case 'terminate':
+            client.terminate();
+            break;
+          case 'reset':
+            proxy.resetAll();
+            break;
+          case 'cut':
+            proxy.cutMidFrame(step.direction);
+            break;
+          case 'reconnect':
+            await connect(client);
+            break;
+          case 'pause':
+            await settle();
+            break;
+        }
+      }
+      // Reconnect as often as faults require until both sides have everything (or time runs out).
+      const deadline = performance.now() + 3000;
+      while (client.received.length < side.sent.length || side.received.length < clientSent.length) {
+        if (performance.now() > deadline) break;
+        if (!client.connected) await connect(client);
+        await sleep(2);
+      }
+      expect(client.violations).toEqual([]);
+      expect(side.lost).toEqual([]);
+      expect(side.sessions).toBe(1);
+      expect(describePayloads(side.received)).toEqual(describePayloads(clientSent));
+      expect(describePayloads(client.received)).toEqual(describePayloads(side.sent));
+    } finally {
+      client.terminate();
+      side.session?.close();
+      sides.delete(sid);
+      await proxy.close();
+    }
+  }
+
+  it('delivers every message exactly once and in order, in both directions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 25 }), (actions) => run(actions)),
+      { numRuns: 50 },
+    );
+    expect(tether.sessions).toBe(0);
+  });
+});
+
+/** The kinds of faults the real client faces: it reconnects by itself, so there is no `reconnect`. */
+type ClientAction = Exclude<Action, { kind: 'reconnect' }>;
+const clientAction = action.filter((a): a is ClientAction => a.kind !== 'reconnect');
+
+/** A ws WebSocket that remembers the last instance, so a test can terminate the client's socket. */
+class TrackedWS extends WS {
+  static last: TrackedWS | undefined;
+  constructor(...args: ConstructorParameters<typeof WS>) {
+    super(...args);
+    TrackedWS.last = this;
+  }
+}
+
+describe('tether.v1 adapter with WebSocketClient (exactly-once): exactly-once under random faults (property)', () => {
+  let tether: TetherServer;
+  let server: Awaited<ReturnType<typeof startWsServer>>;
+  let side: ServerSide | undefined;
+
+  beforeAll(async () => {
+    tether = createTetherServer();
+    tether.on('session', (session) => {
+      if (!side) throw new Error(`session ${session.id} outside a run`);
+      side.session = session;
+      side.sessions += 1;
+      const mine = side;
+      session.on('message', (data) => mine.received.push(data));
+      session.on('lost', ({ reason }) => mine.lost.push(reason));
+    });
+    server = await startWsServer((socket, request) => tether.handle(socket, request), { handleProtocols });
+  });
+
+  afterAll(async () => {
+    tether.close();
+    await server.close();
+  });
+
+  async function run(actions: ClientAction[]): Promise<void> {
+    const current: ServerSide = { session: undefined, sessions: 0, received: [], sent: [], lost: [] };
+    side = current;
+    const proxy = await createFaultProxy({
+      target: { host: '127.0.0.1', port: Number(new URL(server.url).port) },
+    });
+    const client = new WebSocketClient<string | ArrayBuffer, string | Uint8Array>(proxy.url('/'), {
+      delivery: 'exactly-once',
+      WebSocket: TrackedWS as unknown as WebSocketConstructor,
+      binaryType: 'arraybuffer',
+      watchNetwork: false,
+      reconnect: { minDelay: 1, maxDelay: 5, jitter: 0 },
+    });
+    const received: Payload[] = [];
+    const clientSent: Payload[] = [];
+    const clientLost: unknown[] = [];
+    client.on('message', (data) => received.push(typeof data === 'string' ? data : Buffer.from(data)));
+    client.on('session-lost', (report) => clientLost.push(report));
+    client.on('error', () => {}); // resets and cuts are the point here
+    try {
+      await client.open();
+      for (const step of actions) {
+        switch (step.kind) {
+          case 'client-send':
+            for (const p of step.payloads) {
+              client.send(typeof p === 'string' ? p : new Uint8Array(p));
+              clientSent.push(p);
+            }
+            break;
+          case 'server-send':
+            for (const p of step.payloads) {
+              current.session?.send(p);
+              current.sent.push(p);
+            }
+            break;
+          case 'terminate':
+            TrackedWS.last?.terminate();
+            break;
+          case 'reset':
+            proxy.resetAll();
+            break;
+          case 'cut':
+            proxy.cutMidFrame(step.direction);
+            break;
+          case 'pause':
+            await settle();
+            break;
+        }
+      }
+      const deadline = performance.now() + 3000;
+      while (received.length < current.sent.length || current.received.length < clientSent.length) {
+        if (performance.now() > deadline) break;
+        await sleep(2);
+      }
+      expect(clientLost).toEqual([]);
+      expect(current.lost).toEqual([]);
+      expect(current.sessions).toBe(1);
+      expect(describePayloads(current.received)).toEqual(describePayloads(clientSent));
+      expect(describePayloads(received)).toEqual(describePayloads(current.sent));
+    } finally {
+      await client.close();
+      side = undefined;
+      await proxy.close();
+    }
+  }
+
+  it('delivers every message exactly once and in order, in both directions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(clientAction, { minLength: 1, maxLength: 25 }), (actions) => run(actions)),
+      { numRuns: 40 },
+    );
+  });
+});

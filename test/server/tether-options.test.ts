@@ -1,0 +1,67 @@
+// createTetherServer() options: defaults in one place, each value checked once, errors worded to fix.
+import { describe, expect, it } from 'vitest';
+import { createTetherServer, DEFAULT_TETHER_OPTIONS, TetherServerError } from '../../server/tether/index.js';
+
+describe('createTetherServer() options', () => {
+  it('fills the documented defaults', () => {
+    expect(createTetherServer().options).toEqual({
+      resumeWindow: 60_000,
+      maxBufferedMessages: 10_000,
+      maxBufferedBytes: 16_777_216,
+      ackBatch: 32,
+      ackDelay: 20,
+      helloTimeout: 10_000,
+    });
+    expect(DEFAULT_TETHER_OPTIONS).toEqual(createTetherServer({}).options);
+  });
+
+  it('keeps an explicit 0 and Infinity where they are allowed', () => {
+    const { options } = createTetherServer({
+      resumeWindow: 0,
+      ackDelay: 0,
+      helloTimeout: 0,
+      maxBufferedMessages: Number.POSITIVE_INFINITY,
+      maxBufferedBytes: Number.POSITIVE_INFINITY,
+    });
+    expect(options).toMatchObject({ resumeWindow: 0, ackDelay: 0, helloTimeout: 0 });
+    expect(options.maxBufferedMessages).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it.each([
+    [{ ackBatch: 0 }, 'Invalid option "ackBatch": got 0; expected an integer >= 1.'],
+    [
+      { resumeWindow: -1 },
+      'Invalid option "resumeWindow": got -1; expected an integer from 0 to 2147483647.',
+    ],
+    [
+      { resumeWindow: 2 ** 31 },
+      'Invalid option "resumeWindow": got 2147483648; expected an integer from 0 to 2147483647.',
+    ],
+    [{ ackDelay: 1.5 }, 'Invalid option "ackDelay": got 1.5; expected an integer from 0 to 2147483647.'],
+    [
+      { maxBufferedBytes: '16MB' },
+      'Invalid option "maxBufferedBytes": got "16MB"; expected an integer >= 1, or Infinity.',
+    ],
+    [
+      { maxBufferedMessages: 0 },
+      'Invalid option "maxBufferedMessages": got 0; expected an integer >= 1, or Infinity.',
+    ],
+    [
+      { helloTimeout: Number.NaN },
+      'Invalid option "helloTimeout": got NaN; expected an integer from 0 to 2147483647.',
+    ],
+    [
+      { resumewindow: 1 },
+      'Unknown option "resumewindow"; expected one of resumeWindow, maxBufferedMessages, maxBufferedBytes, ackBatch, ackDelay, helloTimeout.',
+    ],
+  ])('rejects %j', (input, message) => {
+    const attempt = () => createTetherServer(input as never);
+    expect(attempt).toThrow(TetherServerError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as TetherServerError).code).toBe('INVALID_OPTION');
+    }
+  });
+});
