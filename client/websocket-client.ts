@@ -438,8 +438,10 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#welcomed(frame.recv, frame.resumed);
     } else {
       const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
+      // Reported as 1006 (dropped without a closing handshake), not 1002: the default
+      // shouldReconnect would refuse to retry a 1002, and the session is still resumable.
       this.#lost(
-        { code: 1002, reason, wasClean: false },
+        { code: 1006, reason: `Protocol error: ${reason}`, wasClean: false },
         new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${this.#url}`),
       );
     }
