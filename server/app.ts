@@ -2,14 +2,18 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { WebSocketServer } from 'ws';
 import { createEchoHandler } from './echo.js';
-import { healthHandler } from './health.js';
+import { healthHandler, metricsHandler } from './health.js';
+import { checkCapacity, policeConnections } from './limits.js';
 import { errorMessage } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { normalizeServerOptions, type ServerOptions } from './options.js';
 import { isOriginAllowed } from './origin.js';
+import { createReliableEndpoint, RELIABLE_PATH, selectSubprotocol } from './reliable.js';
 import { closeHttpServer, closeWebSockets } from './shutdown.js';
 import { attachWebSockets } from './websocket.js';
 
-export type { Logger } from './logger.js';
+export type { LogFields, LogFormat, Logger } from './logger.js';
+export type { MetricsSnapshot, RefusalReason, ServerMetrics } from './metrics.js';
 export type { ServerOptions } from './options.js';
 
 /** The dev server built by {@link createServer}. Nothing listens until `listen()`. */
@@ -20,6 +24,8 @@ export interface DevServer {
   readonly httpServer: Server;
   /** The ws server behind the WebSocket endpoint; `wss.clients` are the open connections. */
   readonly wss: WebSocketServer;
+  /** The counters behind `/healthz` and `/metrics` (`metrics.snapshot()`, `metrics.registry`). */
+  readonly metrics: ServerMetrics;
   /**
    * Starts listening on `options.host`/`options.port`. Resolves with the URL to open (with the real port
    * when `port` is 0; `localhost` stands in for the wildcard hosts `0.0.0.0` and `::`).
@@ -35,8 +41,10 @@ export interface DevServer {
 }
 
 /**
- * Builds the dev server: the demo page at `/`, the client's builds under `/dist/`, `GET /healthz`, and a
- * WebSocket echo endpoint at `/`.
+ * Builds the dev server: the demo page at `/`, the client's builds under `/dist/`, `GET /healthz` (JSON),
+ * `GET /metrics` (Prometheus text), a WebSocket echo endpoint at `/` (and its exactly-once twin at
+ * `/reliable`, speaking tether.v1, see docs/protocol.md) behind the limits of
+ * {@link ServerOptions} (connections, message rate, payload size, handshake time, protocol heartbeat).
  * @throws {ConfigError} for an invalid option.
  * @example
  * const server = createServer({ port: 0, host: '127.0.0.1', quiet: true });
@@ -52,27 +60,60 @@ export function createServer(options: ServerOptions = {}): DevServer {
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createHttpServer(app);
+  const httpServer = createHttpServer(
+    {
+      // Slowloris defence: a request (an upgrade included) must finish its headers within the timeout,
+      // or Node answers 408 and closes. Node checks these deadlines only every
+      // `connectionsCheckingInterval` (30 s by default), so the check runs often enough to matter.
+      headersTimeout: config.handshakeTimeoutMs,
+      requestTimeout: config.handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.handshakeTimeoutMs / 4)),
+    },
+    app,
+  );
+  // Backstop behind the 408: an HTTP connection idle for twice the timeout is destroyed. ws calls
+  // `socket.setTimeout(0)` once a handshake completes, so open WebSockets are exempt.
+  httpServer.setTimeout(config.handshakeTimeoutMs * 2);
 
+  let countOpen = () => 0;
+  const metrics = new ServerMetrics(() => countOpen());
   const { wss, route } = attachWebSockets(app, httpServer, {
     maxPayload: config.maxPayload,
     checkUpgrade: (req) => {
-      if (closing) return { status: 503, reason: 'Server shutting down' };
+      if (closing) return { status: 503, reason: 'Server shutting down', kind: 'shutting-down' };
       const origin = req.headers.origin;
       const allowed = isOriginAllowed(origin, { ownOrigin, allowedOrigins: config.allowedOrigins });
-      return allowed ? undefined : { status: 403, reason: 'Origin not allowed' };
+      if (!allowed) return { status: 403, reason: 'Origin not allowed', kind: 'origin' };
+      return checkCapacity(wss.clients.size, config.maxConnections);
     },
-    onRefused: (req, refusal) => log.info(`[upgrade] refused ${refusal.status} ${describeUpgrade(req)}`),
+    onRefused: (req, refusal) => {
+      metrics.refused(refusal.kind);
+      log.info(`[upgrade] refused ${refusal.status} ${describeUpgrade(req)}: ${refusal.reason}`, {
+        event: 'refused',
+        reason: refusal.kind,
+        status: refusal.status,
+        url: req.url,
+        origin: req.headers.origin,
+        remote: req.socket.remoteAddress,
+      });
+    },
     // Before listening, listen() rejects with the error and the caller reports it.
     onServerError: (error) => httpServer.listening && log.error(`[server] ${errorMessage(error)}`),
     onHandlerError: (error) => log.error(`[ws] handler failed, closing with 1011: ${errorMessage(error)}`),
+    handleProtocols: selectSubprotocol,
   });
 
-  route('/', createEchoHandler(log));
-  app.get(
-    '/healthz',
-    healthHandler(() => wss.clients.size),
+  countOpen = () => wss.clients.size;
+  const stopPolicing = policeConnections(wss, config, metrics, log);
+
+  route(
+    '/',
+    createEchoHandler(log, (bytes) => metrics.sent(bytes)),
   );
+  const reliable = createReliableEndpoint(log);
+  route(RELIABLE_PATH, reliable.handler);
+  app.get('/healthz', healthHandler(metrics));
+  app.get('/metrics', metricsHandler(metrics));
   app.use(express.static(config.demoDir));
   app.use('/dist', express.static(config.distDir));
   app.use(notFound);
@@ -106,6 +147,8 @@ export function createServer(options: ServerOptions = {}): DevServer {
     closing ??= (async () => {
       // A close() that races a pending listen() waits for it, so the port is not left bound.
       await listening?.catch(() => undefined);
+      stopPolicing();
+      reliable.close();
       const stopped = closeHttpServer(httpServer);
       const terminated = await closeWebSockets(wss.clients, config.shutdownTimeoutMs);
       if (terminated > 0)
@@ -116,7 +159,7 @@ export function createServer(options: ServerOptions = {}): DevServer {
     return closing;
   }
 
-  return { app, httpServer, wss, listen, close };
+  return { app, httpServer, wss, metrics, listen, close };
 }
 
 /** IPv6 literals go in brackets; the wildcard hosts cannot be browsed to reliably, so say localhost. */

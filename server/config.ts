@@ -1,8 +1,11 @@
 import { ConfigError } from './errors.js';
+import type { LogFormat } from './logger.js';
 import { DEFAULT_SERVER_OPTIONS } from './options.js';
 import {
   EXPECTED_BYTES,
   EXPECTED_HOST,
+  EXPECTED_LIMIT,
+  EXPECTED_MS,
   EXPECTED_ORIGIN,
   EXPECTED_PORT,
   isHost,
@@ -26,14 +29,42 @@ export interface ServerConfig {
   readonly maxPayload: number;
   /** `ALLOWED_ORIGINS`: extra origins, comma-separated. Default none. */
   readonly allowedOrigins: readonly string[];
+  /** `LOG_FORMAT`: `text` (human lines) or `json` (one JSON object per line). Default `text`. */
+  readonly logFormat: LogFormat;
+  /** `HEARTBEAT_INTERVAL_MS`: protocol ping interval, 0 turns it off. Default 30000. */
+  readonly heartbeatIntervalMs: number;
+  /** `MAX_CONNECTIONS`: open WebSockets at most, 0 for no limit. Default 10000. */
+  readonly maxConnections: number;
+  /** `MESSAGE_RATE`: messages per second per connection, 0 for no limit. Default 200. */
+  readonly messageRate: number;
+  /** `MESSAGE_BURST`: messages a connection may send in a burst. Default 2000. */
+  readonly messageBurst: number;
+  /** `HANDSHAKE_TIMEOUT_MS`: time to finish the request headers of an upgrade. Default 10000. */
+  readonly handshakeTimeoutMs: number;
 }
 
 /** The environment variables {@link loadConfig} reads; all optional. */
 export type ServerEnv = Readonly<
-  Partial<Record<'PORT' | 'HOST' | 'LOG' | 'MAX_PAYLOAD' | 'ALLOWED_ORIGINS', string>>
+  Partial<
+    Record<
+      | 'PORT'
+      | 'HOST'
+      | 'LOG'
+      | 'LOG_FORMAT'
+      | 'MAX_PAYLOAD'
+      | 'ALLOWED_ORIGINS'
+      | 'HEARTBEAT_INTERVAL_MS'
+      | 'MAX_CONNECTIONS'
+      | 'MESSAGE_RATE'
+      | 'MESSAGE_BURST'
+      | 'HANDSHAKE_TIMEOUT_MS',
+      string
+    >
+  >
 >;
 
 const LOG_MODES: readonly LogMode[] = ['info', 'quiet'];
+const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 
 /**
  * Reads the dev server's settings from environment variables. An unset or empty variable takes its default.
@@ -68,7 +99,39 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
           fail('ALLOWED_ORIGINS', raw, `comma-separated origins, each ${EXPECTED_ORIGIN}`),
       ),
   );
-  return Object.freeze({ port, host, log, maxPayload, allowedOrigins: Object.freeze(allowedOrigins) });
+  const logFormat = readVar(env, 'LOG_FORMAT', 'text', (raw): LogFormat => {
+    const format = LOG_FORMATS.find((format) => format === raw);
+    return format ?? fail('LOG_FORMAT', raw, LOG_FORMATS.map((format) => `"${format}"`).join(' or '));
+  });
+  const d = DEFAULT_SERVER_OPTIONS;
+  const integer = (name: keyof ServerEnv, fallback: number, min: 0 | 1, expected: string) =>
+    readVar(env, name, fallback, (raw) => {
+      const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      return Number.isSafeInteger(value) && value >= min ? value : fail(name, raw, expected);
+    });
+  return Object.freeze({
+    port,
+    host,
+    log,
+    logFormat,
+    maxPayload,
+    allowedOrigins: Object.freeze(allowedOrigins),
+    heartbeatIntervalMs: integer(
+      'HEARTBEAT_INTERVAL_MS',
+      d.heartbeatIntervalMs,
+      0,
+      `${EXPECTED_MS} (0 turns it off)`,
+    ),
+    maxConnections: integer('MAX_CONNECTIONS', d.maxConnections, 0, EXPECTED_LIMIT),
+    messageRate: integer('MESSAGE_RATE', d.messageRate, 0, EXPECTED_LIMIT),
+    messageBurst: integer('MESSAGE_BURST', d.messageBurst, 1, 'a positive integer number of messages'),
+    handshakeTimeoutMs: integer(
+      'HANDSHAKE_TIMEOUT_MS',
+      d.handshakeTimeoutMs,
+      1,
+      'a positive integer number of milliseconds',
+    ),
+  });
 }
 
 function readVar<T>(env: ServerEnv, name: keyof ServerEnv, fallback: T, parse: (raw: string) => T): T {

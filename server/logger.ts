@@ -1,22 +1,64 @@
+import pino from 'pino';
+
+/** Structured context of a log line (`{ conn: 3, code: 1000 }`): JSON fields in `LOG_FORMAT=json`. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
 /**
- * Where the dev server writes its lines. `info` is for the activity log (connections, messages),
- * `error` for faults of the server itself (a handler that threw). Lines carry no timestamp and no
- * trailing newline; the logger decides how to print them.
+ * Where the dev server writes its lines. `info` is for the activity log (connections, messages,
+ * refusals), `error` for faults of the server itself (a handler that threw). A line is a complete
+ * sentence without timestamp or newline; `fields` repeat its facts in machine-readable form.
  */
 export interface Logger {
-  info(line: string): void;
-  error(line: string): void;
+  info(line: string, fields?: LogFields): void;
+  error(line: string, fields?: LogFields): void;
 }
 
-/** Prints to stdout / stderr, each line prefixed with an ISO timestamp. */
-export const consoleLogger: Logger = {
-  info: (line) => console.log(`${new Date().toISOString()} ${line}`),
-  error: (line) => console.error(`${new Date().toISOString()} ${line}`),
-};
+/** `text`: one human line per event (timestamp, message). `json`: pino's one JSON object per line. */
+export type LogFormat = 'text' | 'json';
+
+/** Anything pino can write a line to (`process.stdout`, a test's recorder). */
+export interface LogSink {
+  write(chunk: string): unknown;
+}
+
+/**
+ * A {@link Logger} backed by pino. In `json` every line goes to `out` as pino writes it (`level`, `time`,
+ * `pid`, `hostname`, `msg`, plus the fields), which is what log shippers expect. In `text` the same
+ * records are printed as `<ISO time> <message>`, errors on `err`.
+ */
+export function createLogger(
+  format: LogFormat,
+  sinks: { out: LogSink; err: LogSink } = { out: process.stdout, err: process.stderr },
+): Logger {
+  const destination = format === 'json' ? sinks.out : textSink(sinks);
+  const log = pino({ level: 'info' }, destination);
+  return {
+    info: (line, fields) => log.info(fields ?? {}, line),
+    error: (line, fields) => log.error(fields ?? {}, line),
+  };
+}
+
+/** pino level number of `error` and above. */
+const PINO_ERROR = 50;
+
+function textSink(sinks: { out: LogSink; err: LogSink }): LogSink {
+  return {
+    write(chunk) {
+      // pino hands over one serialised record per call; turning it back into a human line costs a
+      // JSON.parse, which is nothing next to the socket write it accompanies.
+      const record = JSON.parse(chunk) as { level: number; time: number; msg: string };
+      const line = `${new Date(record.time).toISOString()} ${record.msg}\n`;
+      (record.level >= PINO_ERROR ? sinks.err : sinks.out).write(line);
+    },
+  };
+}
+
+/** The default logger: human lines on stdout / stderr, each prefixed with an ISO timestamp. */
+export const consoleLogger: Logger = createLogger('text');
 
 /** Drops the activity log and keeps errors: what `quiet: true` and `LOG=quiet` give. */
 export function quietLogger(logger: Logger): Logger {
-  return { info: () => {}, error: (line) => logger.error(line) };
+  return { info: () => {}, error: (...args) => logger.error(...args) };
 }
 
 /** Longest message preview written to the log, in characters. */

@@ -3,6 +3,7 @@
 import { createServer } from './app.js';
 import { loadConfig, type ServerConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { createLogger, type LogFields } from './logger.js';
 
 let config: ServerConfig;
 try {
@@ -13,17 +14,33 @@ try {
   process.exit(1);
 }
 
+const logger = createLogger(config.logFormat);
 const server = createServer({
   port: config.port,
   host: config.host,
   maxPayload: config.maxPayload,
   allowedOrigins: config.allowedOrigins,
+  heartbeatIntervalMs: config.heartbeatIntervalMs,
+  maxConnections: config.maxConnections,
+  messageRate: config.messageRate,
+  messageBurst: config.messageBurst,
+  handshakeTimeoutMs: config.handshakeTimeoutMs,
+  logger,
   quiet: config.log === 'quiet',
 });
 
+/**
+ * The server's own lifecycle lines: plain on stdout for people (and the tests that look for
+ * "Listening on"), or a JSON record like every other line with LOG_FORMAT=json.
+ */
+function announce(line: string, fields: LogFields): void {
+  if (config.logFormat === 'json') logger.info(line, fields);
+  else console.log(line);
+}
+
 try {
   const { url } = await server.listen();
-  console.log(`Listening on ${url}`);
+  announce(`Listening on ${url}`, { event: 'listening', url });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
@@ -43,7 +60,10 @@ function stop(signal: NodeJS.Signals): void {
     process.exit(1);
   }
   stopping = true;
-  console.log(`${signal} received: closing connections (1001) and shutting down.`);
+  announce(`${signal} received: closing connections (1001) and shutting down.`, {
+    event: 'shutdown',
+    signal,
+  });
   server.close().then(
     () => process.exit(0),
     (error: unknown) => {

@@ -4,6 +4,7 @@ import { DEFAULT_DEMO_DIR, DEFAULT_DIST_DIR } from './paths.js';
 import {
   EXPECTED_BYTES,
   EXPECTED_HOST,
+  EXPECTED_LIMIT,
   EXPECTED_MS,
   EXPECTED_ORIGIN,
   EXPECTED_PORT,
@@ -42,6 +43,43 @@ export interface ServerOptions {
    */
   maxPayload?: number;
   /**
+   * Interval of the server's WebSocket protocol pings, in milliseconds. A connection that has not
+   * answered the previous ping when the next is due is terminated (half-open detection on the server
+   * side), so a dead peer is cut 1–2 intervals after it went silent. Browsers and `ws` answer pings by
+   * themselves. Keep it below the idle timeout of any proxy in front (nginx `proxy_read_timeout`, 60 s
+   * by default). `0` turns it off.
+   * @default 30000
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Most WebSocket connections open at once. An upgrade beyond it is refused with HTTP 503 and
+   * `Retry-After: 5`; open connections are not affected. `0` means no limit.
+   * @default 10000
+   */
+  maxConnections?: number;
+  /**
+   * Long-run messages per second allowed on one connection (a token bucket refilled at this rate).
+   * A connection over it is closed with 1008 "Message rate limit exceeded". `0` means no limit.
+   * @default 200
+   */
+  messageRate?: number;
+  /**
+   * Messages one connection may send in a burst above `messageRate` (the bucket's size). It must
+   * cover what a reconnecting client flushes from its queue at once.
+   * @default 2000
+   */
+  messageBurst?: number;
+  /**
+   * How long a new TCP connection may take to finish its HTTP request headers (an upgrade included),
+   * in milliseconds. A slower one (a slowloris, a handshake that never completes, a connection that
+   * sends nothing) gets `408 Request Timeout` and is closed, within a quarter of this (at most 1 s)
+   * after the deadline. Sets the HTTP server's `headersTimeout` and `requestTimeout`, plus an idle
+   * socket timeout of twice this as a backstop; ws clears the socket timeout once the handshake is
+   * done, so open WebSockets are not affected.
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * How long `close()` waits for WebSocket clients to answer the 1001 close frame, in milliseconds,
    * before it cuts the remaining connections.
    * @default 2000
@@ -76,6 +114,11 @@ export interface ResolvedServerOptions {
   readonly allowedOrigins: readonly string[];
   readonly maxPayload: number;
   readonly shutdownTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxConnections: number;
+  readonly messageRate: number;
+  readonly messageBurst: number;
+  readonly handshakeTimeoutMs: number;
   readonly logger: Logger;
   readonly demoDir: string;
   readonly distDir: string;
@@ -87,6 +130,11 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   allowedOrigins: Object.freeze([] as string[]),
   maxPayload: 1024 * 1024,
   shutdownTimeoutMs: 2000,
+  heartbeatIntervalMs: 30_000,
+  maxConnections: 10_000,
+  messageRate: 200,
+  messageBurst: 2000,
+  handshakeTimeoutMs: 10_000,
   logger: consoleLogger,
   quiet: false,
   demoDir: DEFAULT_DEMO_DIR,
@@ -113,6 +161,23 @@ export function normalizeServerOptions(options: ServerOptions = {}): ResolvedSer
     isNonNegativeInteger,
     EXPECTED_MS,
   );
+  const limit = (name: keyof typeof d & keyof ServerOptions, expected: string) =>
+    check(name, options[name] ?? d[name], isNonNegativeInteger, expected);
+  const heartbeatIntervalMs = limit('heartbeatIntervalMs', `${EXPECTED_MS} (0 turns it off)`);
+  const maxConnections = limit('maxConnections', EXPECTED_LIMIT);
+  const messageRate = limit('messageRate', EXPECTED_LIMIT);
+  const messageBurst = check(
+    'messageBurst',
+    options.messageBurst ?? d.messageBurst,
+    isPositiveInteger,
+    'a positive integer number of messages',
+  );
+  const handshakeTimeoutMs = check(
+    'handshakeTimeoutMs',
+    options.handshakeTimeoutMs ?? d.handshakeTimeoutMs,
+    isPositiveInteger,
+    'a positive integer number of milliseconds',
+  );
   const origins = options.allowedOrigins ?? d.allowedOrigins;
   if (!Array.isArray(origins)) {
     throw new ConfigError('INVALID_OPTION', 'allowedOrigins', origins, `an array of ${EXPECTED_ORIGIN}`);
@@ -133,6 +198,11 @@ export function normalizeServerOptions(options: ServerOptions = {}): ResolvedSer
     allowedOrigins: Object.freeze(allowedOrigins),
     maxPayload,
     shutdownTimeoutMs,
+    heartbeatIntervalMs,
+    maxConnections,
+    messageRate,
+    messageBurst,
+    handshakeTimeoutMs,
     logger: (options.quiet ?? d.quiet) ? quietLogger(baseLogger) : baseLogger,
     demoDir,
     distDir,

@@ -7,6 +7,7 @@ export const EXPECTED_PORT = 'an integer from 0 to 65535 (0 picks a free port)';
 export const EXPECTED_HOST =
   'a host name or IP address without scheme or port, such as localhost, 127.0.0.1, 0.0.0.0 or ::1';
 export const EXPECTED_BYTES = 'a positive integer number of bytes';
+export const EXPECTED_LIMIT = 'a non-negative integer (0 means no limit)';
 export const EXPECTED_MS = 'a non-negative integer number of milliseconds';
 export const EXPECTED_ORIGIN =
   'an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path)';

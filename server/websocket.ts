@@ -22,6 +22,7 @@ import type { Express, Request } from 'express';
 import expressWs from 'express-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { runGuarded } from './guard.js';
+import type { RefusalReason } from './metrics.js';
 
 /** A WebSocket route handler. It may be async; a throw or rejection closes the socket with 1011. */
 export type WebSocketHandler = (socket: WebSocket, req: Request) => void | Promise<void>;
@@ -30,6 +31,10 @@ export type WebSocketHandler = (socket: WebSocket, req: Request) => void | Promi
 export interface UpgradeRefusal {
   readonly status: number;
   readonly reason: string;
+  /** Which rule refused it, for the logs and the `refusals` counters. */
+  readonly kind: RefusalReason;
+  /** Extra response headers, e.g. `Retry-After` on a 503. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface WebSocketLayerOptions {
@@ -43,6 +48,8 @@ export interface WebSocketLayerOptions {
   readonly onServerError: (error: Error) => void;
   /** Told about a handler that threw; the socket is already being closed with 1011. */
   readonly onHandlerError: (error: unknown, req: Request) => void;
+  /** Picks the subprotocol from those offered (ws's `handleProtocols`); ws's default picks the first. */
+  readonly handleProtocols?: (protocols: Set<string>, req: IncomingMessage) => string | false;
 }
 
 export interface WebSocketLayer {
@@ -64,14 +71,15 @@ export function attachWebSockets(
     leaveRouterUntouched: true,
     wsOptions: {
       maxPayload: options.maxPayload,
+      handleProtocols: options.handleProtocols,
       verifyClient: ({ req }, accept) => {
         const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
         const refusal = paths.has(pathname)
           ? options.checkUpgrade(req)
-          : { status: 404, reason: 'Not Found' };
+          : ({ status: 404, reason: 'Not Found', kind: 'not-found' } as const);
         if (refusal === undefined) return accept(true);
         options.onRefused(req, refusal);
-        accept(false, refusal.status, refusal.reason);
+        accept(false, refusal.status, refusal.reason, refusal.headers as Record<string, string> | undefined);
       },
     },
   });

@@ -3,13 +3,19 @@ import { loadConfig } from '../../server/config.js';
 import { ConfigError } from '../../server/errors.js';
 
 describe('loadConfig()', () => {
-  it('defaults to localhost:3000, info logging, 1 MiB messages and no extra origins', () => {
+  it('defaults to localhost:3000, info text logging, 1 MiB messages, no extra origins and the documented limits', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: 'localhost',
       log: 'info',
+      logFormat: 'text',
       maxPayload: 1048576,
       allowedOrigins: [],
+      heartbeatIntervalMs: 30000,
+      maxConnections: 10000,
+      messageRate: 200,
+      messageBurst: 2000,
+      handshakeTimeoutMs: 10000,
     });
   });
 
@@ -25,13 +31,25 @@ describe('loadConfig()', () => {
         LOG: 'quiet',
         MAX_PAYLOAD: '2048',
         ALLOWED_ORIGINS: 'https://a.example, http://b.example:8080',
+        LOG_FORMAT: 'json',
+        HEARTBEAT_INTERVAL_MS: '0',
+        MAX_CONNECTIONS: '5',
+        MESSAGE_RATE: '0',
+        MESSAGE_BURST: '7',
+        HANDSHAKE_TIMEOUT_MS: '250',
       }),
     ).toEqual({
       port: 0,
       host: '::1',
       log: 'quiet',
+      logFormat: 'json',
       maxPayload: 2048,
       allowedOrigins: ['https://a.example', 'http://b.example:8080'],
+      heartbeatIntervalMs: 0,
+      maxConnections: 5,
+      messageRate: 0,
+      messageBurst: 7,
+      handshakeTimeoutMs: 250,
     });
   });
 
@@ -45,6 +63,16 @@ describe('loadConfig()', () => {
     ['LOG', 'verbose', 'expected "info" or "quiet".'],
     ['MAX_PAYLOAD', '0', 'expected a positive integer number of bytes.'],
     ['MAX_PAYLOAD', '1e6', 'expected a positive integer number of bytes.'],
+    ['LOG_FORMAT', 'pretty', 'expected "text" or "json".'],
+    ['MAX_CONNECTIONS', '-1', 'expected a non-negative integer (0 means no limit).'],
+    ['MESSAGE_RATE', '1.5', 'expected a non-negative integer (0 means no limit).'],
+    ['MESSAGE_BURST', '0', 'expected a positive integer number of messages.'],
+    ['HANDSHAKE_TIMEOUT_MS', '0', 'expected a positive integer number of milliseconds.'],
+    [
+      'HEARTBEAT_INTERVAL_MS',
+      '30s',
+      'expected a non-negative integer number of milliseconds (0 turns it off).',
+    ],
     ['ALLOWED_ORIGINS', 'https://a.example/path', 'expected comma-separated origins, each an http(s) origin'],
   ])(
     'rejects %s=%s with a message naming the variable, the value and what is accepted',

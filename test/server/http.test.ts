@@ -63,7 +63,24 @@ describe('HTTP routes', () => {
   it('reports status, open WebSocket connections and uptime at /healthz', async () => {
     dev = await start();
     const health = async () => (await fetch(`${dev.url}/healthz`)).json();
-    expect(await health()).toEqual({ status: 'ok', connections: 0, uptime: expect.any(Number) });
+    expect(await health()).toEqual({
+      status: 'ok',
+      connections: 0,
+      connectionsTotal: 0,
+      uptime: expect.any(Number),
+      messages: { in: 0, out: 0 },
+      bytes: { in: 0, out: 0 },
+      refusals: {
+        origin: 0,
+        'not-found': 0,
+        'shutting-down': 0,
+        'max-connections': 0,
+        'rate-limit': 0,
+        'heartbeat-timeout': 0,
+        'max-payload': 0,
+      },
+      memory: { rss: expect.any(Number), heapUsed: expect.any(Number) },
+    });
     const first = await clients.open(dev.wsUrl);
     await clients.open(dev.wsUrl);
     expect(await health()).toMatchObject({ connections: 2 });

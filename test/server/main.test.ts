@@ -63,6 +63,37 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
   return { ...started, url };
 }
 
+/** The first JSON log record on stdout that `match` accepts. */
+async function waitForLine(
+  started: Started,
+  match: (record: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  const find = () =>
+    started
+      .stdout()
+      .split('\n')
+      .slice(0, -1) // complete lines only: the last piece may still be arriving
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find(match);
+  const found = find();
+  if (found) return found;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`No matching log record within 10 s: ${started.stdout()}`)),
+      10_000,
+    );
+    const onData = () => {
+      const record = find();
+      if (!record) return;
+      clearTimeout(timer);
+      started.child.stdout?.off('data', onData);
+      resolve(record);
+    };
+    started.child.stdout?.on('data', onData);
+  });
+}
+
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null)
     return { code: child.exitCode, signal: child.signalCode };
@@ -112,6 +143,38 @@ describe('node dist/server/main.js', () => {
     server.child.kill('SIGTERM');
     await exitOf(server.child);
     expect(server.stdout()).toContain('[ws #1] Data received: text, 9 bytes: "hello log"');
+  });
+
+  it('with LOG_FORMAT=json prints one JSON object per line, the URL included', async () => {
+    const server = run({ LOG: 'info', LOG_FORMAT: 'json' });
+    children.push(server.child);
+    const listening = await waitForLine(server, (record) => record.event === 'listening');
+    expect(listening).toMatchObject({
+      level: 30,
+      msg: expect.stringMatching(/^Listening on http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    const socket = await clients.open(String(listening.url).replace(/^http/, 'ws'));
+    socket.send('hello json');
+    await nextMessage(socket);
+    server.child.kill('SIGTERM');
+    await exitOf(server.child);
+    const records = server
+      .stdout()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(records.map((record) => record.event)).toEqual([
+      'listening',
+      'open',
+      'message',
+      'shutdown',
+      'close',
+    ]);
+    expect(records[2]).toMatchObject({
+      msg: '[ws #1] Data received: text, 10 bytes: "hello json"',
+      conn: 1,
+      bytes: 10,
+    });
   });
 
   it('exits 1 with a message naming the variable when PORT is invalid', async () => {

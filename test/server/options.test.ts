@@ -11,14 +11,30 @@ describe('normalizeServerOptions()', () => {
       allowedOrigins: [],
       maxPayload: 1024 * 1024,
       shutdownTimeoutMs: 2000,
+      heartbeatIntervalMs: 30000,
+      maxConnections: 10000,
+      messageRate: 200,
+      messageBurst: 2000,
+      handshakeTimeoutMs: 10000,
     });
     expect(resolved.demoDir).toMatch(/[\\/]demo$/);
     expect(resolved.distDir).toMatch(/[\\/]dist$/);
     expect(resolved.logger).toBe(DEFAULT_SERVER_OPTIONS.logger);
   });
 
-  it('keeps an explicit port 0 and shutdownTimeoutMs 0', () => {
-    expect(normalizeServerOptions({ port: 0, shutdownTimeoutMs: 0 })).toMatchObject({
+  it('keeps an explicit 0 for port, shutdownTimeoutMs and the limits (?? not ||)', () => {
+    expect(
+      normalizeServerOptions({
+        port: 0,
+        shutdownTimeoutMs: 0,
+        maxConnections: 0,
+        messageRate: 0,
+        heartbeatIntervalMs: 0,
+      }),
+    ).toMatchObject({
+      maxConnections: 0,
+      messageRate: 0,
+      heartbeatIntervalMs: 0,
       port: 0,
       shutdownTimeoutMs: 0,
     });
@@ -38,6 +54,26 @@ describe('normalizeServerOptions()', () => {
     [
       { port: 1.5 },
       'Invalid option "port": got 1.5; expected an integer from 0 to 65535 (0 picks a free port).',
+    ],
+    [
+      { maxConnections: -1 },
+      'Invalid option "maxConnections": got -1; expected a non-negative integer (0 means no limit).',
+    ],
+    [
+      { messageRate: 0.5 },
+      'Invalid option "messageRate": got 0.5; expected a non-negative integer (0 means no limit).',
+    ],
+    [
+      { messageBurst: 0 },
+      'Invalid option "messageBurst": got 0; expected a positive integer number of messages.',
+    ],
+    [
+      { handshakeTimeoutMs: 0 },
+      'Invalid option "handshakeTimeoutMs": got 0; expected a positive integer number of milliseconds.',
+    ],
+    [
+      { heartbeatIntervalMs: -5 },
+      'Invalid option "heartbeatIntervalMs": got -5; expected a non-negative integer number of milliseconds (0 turns it off).',
     ],
     [{ maxPayload: -1 }, 'Invalid option "maxPayload": got -1; expected a positive integer number of bytes.'],
     [
