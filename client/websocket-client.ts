@@ -5,7 +5,7 @@ import { Disposables } from './disposables.js';
 import { Emitter } from './emitter.js';
 import { invalid, TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
-import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './exactly-once.js';
+import { ExactlyOnceLink } from './exactly-once-link.js';
 import type { ClientOptions, CloseInfo, ResolvedOptions, WebSocketConstructor } from './options.js';
 import { normalizeOptions } from './options.js';
 import type { QueuedMessage } from './queue.js';
@@ -22,9 +22,6 @@ type Waiter = { resolve: () => void; reject: (error: TetherError) => void };
 const OPEN = 1;
 /** How often a backed-up socket is checked for room: browsers have no `drain` event. */
 const DRAIN_POLL_MS = 5;
-/** Exactly-once: acknowledge after this many messages, or this long after the first unacknowledged one. */
-const ACK_BATCH = 32;
-const ACK_DELAY_MS = 20;
 const noop = () => {};
 
 /**
@@ -61,11 +58,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #awaitingPong = false;
   /** Cancels the pending heartbeat timer, or the pending retry timer while reconnecting. */
   #cancelTimer = noop;
-  /** Exactly-once delivery state (undefined in best-effort mode), and whether this connection speaks it. */
-  readonly #reliable: ExactlyOnceSession | undefined;
-  #framed = false;
-  #cancelAck: (() => void) | undefined;
-  #cancelResumeWindow = noop;
+  /** The exactly-once protocol's side of things; undefined in best-effort mode. */
+  readonly #link: ExactlyOnceLink<Out> | undefined;
   #openWaiters: Waiter[] = [];
   #closeWaiters: Array<() => void> = [];
 
@@ -80,11 +74,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#url = typeof url === 'function' ? '' : resolveUrl(url);
     this.#target = url;
     this.#options = normalizeOptions(options);
-    this.#reliable = this.#options.delivery === 'exactly-once' ? new ExactlyOnceSession() : undefined;
     this.#events = new Emitter((error, type) => this.#listenerFailed(error, String(type)));
     this.#queue = new OutboundQueue(this.#options.queue, ({ data }, reason) =>
       this.#events.emit('drop', { data, reason }),
     );
+    this.#link = this.#options.delivery === 'exactly-once' ? this.#createLink() : undefined;
     // Deferred so that listeners added right after the constructor see the first events.
     if (this.#options.autoOpen) queueMicrotask(() => this.#state === 'idle' && this.open());
   }
@@ -186,7 +180,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     // `close` event, and a browser silently discards what is sent to it then. Exactly-once
     // messages always go through the queue, which keeps them until they are acknowledged.
     if (
-      !this.#framed &&
+      !this.#link?.framed &&
       this.#state === 'open' &&
       socket?.readyState === OPEN &&
       this.#queue.length === 0 &&
@@ -197,7 +191,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     }
     const kept = this.#queue.push(data, wire);
     if (this.#state === 'open') this.#flush();
-    return kept && this.#framed && this.#state === 'open' && this.#queue.unsent === 0;
+    return kept && !!this.#link?.framed && this.#state === 'open' && this.#queue.unsent === 0;
   }
 
   /**
@@ -238,8 +232,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         this.#options.closeTimeout,
       );
       this.#transition('closing');
-      // Exactly-once: `bye` lets the server discard the session now rather than after its window.
-      if (this.#framed && socket.readyState === OPEN) socket.send('x');
+      this.#link?.bye();
       socket.close(code, reason);
     } else {
       this.#teardown();
@@ -316,19 +309,18 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
 
   #createSocket(stopTimeout: () => void): void {
     const { WebSocket: Impl, protocols, binaryType } = this.#options;
-    const reliable = this.#reliable;
+    const link = this.#link;
     let socket: WebSocket;
     try {
       socket = new ((Impl ?? globalThis.WebSocket) as WebSocketConstructor)(
-        reliable ? reliable.url(this.#url) : this.#url,
-        reliable ? [TETHER_PROTOCOL, ...protocols] : protocols,
+        ...(link ? link.target(this.#url, protocols) : ([this.#url, protocols] as const)),
       );
     } catch (cause) {
       this.#fail(new TetherError('SOCKET_ERROR', `new WebSocket() threw: ${cause}`, { cause }));
       return;
     }
     // Framed binary messages carry a header that must be read synchronously.
-    socket.binaryType = reliable ? 'arraybuffer' : binaryType;
+    socket.binaryType = link ? 'arraybuffer' : binaryType;
     this.#socket = socket;
     this.#errorEmitted = false;
     this.#awaitingPong = false;
@@ -351,25 +343,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     );
   }
 
-  /** Best-effort: the connection is open. Exactly-once: negotiate, then wait for `welcome`. */
+  /** Best-effort: the connection is open. Exactly-once: the link negotiates, then calls `#opened()`. */
   #socketOpened(socket: WebSocket, stopTimeout: () => void): void {
-    const session = this.#reliable;
-    if (session && socket.protocol === TETHER_PROTOCOL) {
-      this.#framed = true;
-      // The connect timeout keeps running until `welcome`: a server that never answers is abandoned.
-      this.#cancelTimer = stopTimeout;
-      socket.send(session.hello());
-      return;
-    }
-    if (session && this.#options.fallback === 'fail') {
-      this.#wantOpen = false;
-      const message = `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`;
-      this.#lost(
-        { code: 1002, reason: message, wasClean: false },
-        new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#url}`),
-      );
-      return;
-    }
+    if (this.#link?.opened(socket, stopTimeout)) return;
     stopTimeout();
     this.#opened();
   }
@@ -395,8 +371,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#lastInbound = Date.now();
     const heartbeat = this.#options.heartbeat;
     if (heartbeat !== false && heartbeat.isPong(data)) return;
-    if (this.#framed) {
-      const payload = this.#unframe(data);
+    if (this.#link?.framed) {
+      const payload = this.#link.receive(data);
       if (payload === undefined) return;
       data = payload;
     }
@@ -413,77 +389,22 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#events.emit('message', message);
   }
 
-  /**
-   * Exactly-once: handles one protocol frame (docs/protocol.md §3–5). Returns the payload of a new
-   * application message, or undefined when there is nothing to deliver (a control frame, a duplicate).
-   */
-  #unframe(data: MessageData): MessageData | undefined {
-    const session = this.#reliable as ExactlyOnceSession;
-    const frame = decodeFrame(data, this.#options.binaryType);
-    // Messages and acks flow once the handshake is done, also while our close handshake runs.
-    const open = this.#state !== 'connecting';
-    if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
-      if (frame.seq <= session.received) return undefined; // a resend that crossed our ack
-      session.received = frame.seq;
-      if (++session.unacked >= ACK_BATCH) this.#sendAck();
-      else this.#cancelAck ??= this.#connection.timeout(() => this.#sendAck(), ACK_DELAY_MS);
-      return frame.data;
-    }
-    if (frame.type === 'ack' && open && frame.seq <= session.sent) {
-      this.#queue.ack(frame.seq);
-    } else if (frame.type === 'bye' && open) {
-      // The server ended the session (it acknowledged what it got just before): report the rest.
-      this.#loseSession('closed', true);
-    } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
-      this.#welcomed(frame.recv, frame.resumed);
-    } else {
-      const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
-      // Reported as 1006 (dropped without a closing handshake), not 1002: the default
-      // shouldReconnect would refuse to retry a 1002, and the session is still resumable.
-      this.#lost(
-        { code: 1006, reason: `Protocol error: ${reason}`, wasClean: false },
-        new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${this.#url}`),
-      );
-    }
-    return undefined;
-  }
-
-  #stopResumeWindow(): void {
-    this.#cancelResumeWindow();
-    this.#cancelResumeWindow = noop;
-  }
-
-  #sendAck(): void {
-    const session = this.#reliable as ExactlyOnceSession;
-    this.#cancelAck?.();
-    this.#cancelAck = undefined;
-    session.unacked = 0;
-    this.#socket?.send(`a${session.received}`);
-  }
-
-  /** Exactly-once handshake done: resume (resend what the server lacks) or report the lost session. */
-  #welcomed(serverReceived: number, resumed: boolean): void {
-    this.#stopResumeWindow();
-    if (resumed) this.#queue.ack(serverReceived);
-    else this.#loseSession('not-resumed', false);
-    this.#queue.rewind();
-    this.#cancelTimer(); // the connect timeout
-    this.#opened();
-  }
-
-  /**
-   * Exactly-once: the session is over. Messages written but never acknowledged leave the queue and
-   * are reported (they may or may not have reached the server's application); unwritten ones stay.
-   */
-  #loseSession(reason: Events<In, Out>['session-lost']['reason'], newId: boolean): void {
-    const session = this.#reliable;
-    this.#stopResumeWindow();
-    if (!session?.active) return;
-    const undelivered = this.#queue.takeWritten().map((message) => message.data);
-    session.reset(newId);
-    // A session the user closed with everything acknowledged lost nothing of ours: no report.
-    if (reason !== 'closed' || undelivered.length > 0)
-      this.#events.emit('session-lost', { reason, undelivered });
+  /** The exactly-once link, wired to this client's queue, timers and transitions. */
+  #createLink(): ExactlyOnceLink<Out> {
+    return new ExactlyOnceLink<Out>({
+      queue: this.#queue,
+      connection: this.#connection,
+      watchers: this.#watchers,
+      options: this.#options,
+      state: () => this.#state,
+      url: () => this.#url,
+      ready: () => this.#opened(),
+      drop: (close, error, final) => {
+        if (final) this.#wantOpen = false;
+        this.#lost(close, error);
+      },
+      report: (lost) => this.#events.emit('session-lost', lost),
+    });
   }
 
   /**
@@ -505,11 +426,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         }
         return;
       }
-      const session = this.#reliable;
-      if (this.#framed && session) {
-        const message = queue.nextUnsent() as QueuedMessage<Out>;
-        message.seq ??= ++session.sent;
-        socket.send(encodeMessage(message.seq, message.wire));
+      const link = this.#link;
+      if (link?.framed) {
+        link.write(socket, queue.nextUnsent() as QueuedMessage<Out>);
         queue.markWritten();
       } else {
         socket.send((queue.shift() as QueuedMessage<Out>).wire);
@@ -571,15 +490,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    */
   #lost(close: CloseInfo, error?: TetherError): void {
     const from = this.#state;
-    const wasFramed = this.#framed;
     this.#teardown();
-    if (wasFramed && this.#reliable?.active && this.#cancelResumeWindow === noop) {
-      // Past this window the server has discarded the session: report it rather than resume.
-      this.#cancelResumeWindow = this.#watchers.timeout(
-        () => this.#loseSession('expired', true),
-        this.#options.resumeWindow,
-      );
-    }
     if (error) this.#events.emit('error', error);
     const reconnect = this.#options.reconnect;
     if (this.#state !== from) return;
@@ -627,7 +538,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     const openWaiters = reopen ? [] : this.#takeOpenWaiters();
     const closeWaiters = this.#closeWaiters;
     this.#closeWaiters = [];
-    this.#loseSession('closed', true);
+    this.#link?.ended();
     if (!reopen) this.#watchers.dispose();
     this.#transition('closed', close && { ...close, willReconnect: false });
     const reason = error ?? new TetherError('CLOSED', 'Closed before the connection opened');
@@ -648,8 +559,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   /** Releases the attempt: timers, then listeners, then the socket. */
   #teardown(): void {
     this.#connection.dispose();
-    this.#framed = false;
-    this.#cancelAck = undefined;
+    this.#link?.detached();
     this.#draining = false;
     this.#socket = undefined;
   }
