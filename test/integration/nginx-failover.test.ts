@@ -10,178 +10,65 @@
  * nginx is Debian's package. In CI (`CI` set) a missing nginx fails the suite; locally it is skipped
  * with a message saying how to install it.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { waitFor, waitUntil } from '../helpers/next-event.js';
+import { waitUntil } from '../helpers/next-event.js';
+import {
+  buildServerIfMissing,
+  createProcessGroup,
+  type LogRecord,
+  nginxAvailable,
+  type ProcessGroup,
+  type ServerProcess,
+} from '../helpers/nginx.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const entry = join(root, 'dist/server/main.js');
-const template = join(root, 'deploy/nginx/nginx.conf');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
+const RUN = nginxAvailable('nginx-failover');
 const WAIT_MS = 10_000;
 const CLIENTS = 4;
 const STEP_MS = 10;
 
-if (!NGINX && process.env.CI) {
-  throw new Error('nginx is required in CI for the failover test: .ci/run installs it with apt-get.');
-}
-if (!NGINX) {
-  console.warn('[nginx-failover] skipped: nginx not found (apt-get install nginx to run it).');
-}
-
-interface ServerProcess {
-  child: ChildProcess;
-  port: number;
+interface EchoServer extends ServerProcess {
   /** Numbers received per client id, in arrival order, from the server's log. */
   received: Map<number, number[]>;
-  exited: Promise<void>;
 }
 
-const children: ChildProcess[] = [];
-let nginx: ChildProcess | undefined;
+let group: ProcessGroup | undefined;
 const streams: Array<{ client: WebSocketClient<string, string>; timer?: NodeJS.Timeout }> = [];
-let prefix: string | undefined;
 
 afterEach(async () => {
   for (const stream of streams) clearInterval(stream.timer);
   await Promise.all(streams.splice(0).map(({ client }) => client.close()));
-  // nginx first and gracefully: a SIGKILLed master leaves its worker processes running, orphaned.
-  if (nginx) await stopNginx(nginx);
-  nginx = undefined;
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  if (prefix) await rm(prefix, { recursive: true, force: true });
-  prefix = undefined;
+  await group?.stop();
+  group = undefined;
 });
 
 beforeAll(async () => {
-  if (!NGINX || existsSync(entry)) return;
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.server.json'], { cwd: root });
+  if (RUN) await buildServerIfMissing();
 }, 120_000);
 
-/** Starts `node dist/server/main.js` on a free port, logging JSON, and parses what it receives. */
-async function startServer(): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [entry], {
-    cwd: root,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG: 'info', LOG_FORMAT: 'json' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
+/** A dev-server process whose log lines `Data received: … "c<id>:<n>"` are collected per client. */
+async function startServer(owner: ProcessGroup): Promise<EchoServer> {
   const received = new Map<number, number[]>();
-  let port: number | undefined;
-  let pending = '';
-  let stderr = '';
-  const listening = new Promise<number>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const record = JSON.parse(line) as { msg: string; url?: string };
-        if (record.url && port === undefined) {
-          port = Number(new URL(record.url).port);
-          resolve(port);
-        }
-        const match = /Data received: text, \d+ bytes: "c(\d+):(\d+)"/.exec(record.msg);
-        if (!match) continue;
-        const id = Number(match[1]);
-        const list = received.get(id) ?? [];
-        list.push(Number(match[2]));
-        received.set(id, list);
-      }
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, port: await listening, received, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await waitFor(server, 'listening', { timeoutMs: WAIT_MS, failOn: ['error'] });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  return address.port;
-}
-
-async function startNginx(upstreams: [number, number]): Promise<number> {
-  prefix = await mkdtemp(join(tmpdir(), 'tether-nginx-'));
-  const port = await freePort();
-  const values: Record<string, string> = {
-    TETHER_PREFIX: prefix,
-    TETHER_LISTEN: `127.0.0.1:${port}`,
-    TETHER_UPSTREAM_A: `127.0.0.1:${upstreams[0]}`,
-    TETHER_UPSTREAM_B: `127.0.0.1:${upstreams[1]}`,
+  const collect = (record: LogRecord) => {
+    const match = /Data received: text, \d+ bytes: "c(\d+):(\d+)"/.exec(record.msg);
+    if (!match) return;
+    const id = Number(match[1]);
+    const list = received.get(id) ?? [];
+    list.push(Number(match[2]));
+    received.set(id, list);
   };
-  const conf = (await readFile(template, 'utf8')).replace(/\$\{(TETHER_\w+)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`deploy/nginx/nginx.conf uses an unknown placeholder ${name}`);
-    return value;
-  });
-  const confPath = join(prefix, 'nginx.conf');
-  await writeFile(confPath, conf);
-  const child = spawn(NGINX as string, ['-e', 'stderr', '-p', prefix, '-c', confPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  nginx = child;
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  // nginx prints nothing when it is ready: poll the proxied health check until it answers.
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-    },
-    { timeoutMs: WAIT_MS, intervalMs: 50, message: `nginx to answer on port ${port} (${stderr})` },
-  );
-  return port;
+  return Object.assign(await owner.startServer(collect), { received });
 }
 
-/** SIGTERM (fast shutdown: the master stops its workers, then exits), SIGKILL only if it hangs. */
-async function stopNginx(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = waitFor(child, 'exit', { timeoutMs: 5000, label: 'nginx' });
-  child.kill('SIGTERM');
-  try {
-    await exited;
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-}
-
-async function connections(server: ServerProcess): Promise<number> {
-  const health = (await (await fetch(`http://127.0.0.1:${server.port}/healthz`)).json()) as {
-    connections: number;
-  };
-  return health.connections;
-}
-
-describe.skipIf(!NGINX)('nginx in front of two dev-server processes', () => {
+describe.skipIf(!RUN)('nginx in front of two dev-server processes', () => {
   it.each(['SIGTERM', 'SIGKILL'] as const)(
     'clients reconnect through nginx to the survivor when one server gets %s mid-stream',
     async (signal) => {
-      const servers = await Promise.all([startServer(), startServer()]);
-      const nginxPort = await startNginx([servers[0].port, servers[1].port]);
+      group = await createProcessGroup('nginx-failover');
+      const owner = group;
+      const servers = await Promise.all([startServer(owner), startServer(owner)]);
+      const { port: nginxPort } = await owner.startNginx([servers[0].port, servers[1].port]);
 
       const runs = Array.from({ length: CLIENTS }, (_, id) => {
         const client = new WebSocketClient<string, string>(`ws://127.0.0.1:${nginxPort}/`, {
@@ -208,17 +95,17 @@ describe.skipIf(!NGINX)('nginx in front of two dev-server processes', () => {
 
       await sentAtLeast(50, 'every client to send 50 messages');
       // Stop the server holding more clients (round robin gives each about half).
-      const counts = await Promise.all(servers.map(connections));
+      const counts = await Promise.all(servers.map((server) => server.connections()));
       const victimIndex = (counts[0] ?? 0) >= (counts[1] ?? 0) ? 0 : 1;
-      const victim = servers[victimIndex] as ServerProcess;
-      const survivor = servers[1 - victimIndex] as ServerProcess;
+      const victim = servers[victimIndex] as EchoServer;
+      const survivor = servers[1 - victimIndex] as EchoServer;
       expect(counts[victimIndex]).toBeGreaterThan(0);
       const sentBeforeStop = runs.map(({ sends }) => sends.length);
       victim.child.kill(signal);
       await victim.exited;
 
       // Every client is connected to the survivor, and keeps streaming there.
-      await waitUntil(async () => (await connections(survivor)) === CLIENTS, {
+      await waitUntil(async () => (await survivor.connections()) === CLIENTS, {
         timeoutMs: WAIT_MS,
         message: `all ${CLIENTS} clients to be connected to the surviving server`,
       });
