@@ -29,6 +29,8 @@ export interface LinkHost<Out> {
   /** Drop the connection: a protocol error, or a server that does not speak the protocol (`final`). */
   drop(close: CloseInfo, error: TetherError, final: boolean): void;
   report(lost: SessionLost<Out>): void;
+  /** Drop this connection and connect again at once (under a new session id). */
+  restart(): void;
 }
 
 /**
@@ -106,8 +108,16 @@ export class ExactlyOnceLink<Out> {
       this.#lose('closed', true);
     } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
       this.#stopResumeWindow();
+      if (!frame.resumed && session.active) {
+        // Our session is gone from this server. Its id is never used again: a stale copy may still
+        // live on another server (one that briefly left a load balancer's rotation), and a later
+        // reconnect routed there must not resume it. Report, say bye, start over under a new id.
+        this.#lose('not-resumed', true);
+        this.#socket?.send('x');
+        host.restart();
+        return undefined;
+      }
       if (frame.resumed) host.queue.ack(frame.recv);
-      else this.#lose('not-resumed', false);
       host.queue.rewind(); // what the server lacks is written again, in order
       this.#stopConnectTimeout();
       host.ready();
@@ -171,7 +181,11 @@ export class ExactlyOnceLink<Out> {
   #lose(reason: SessionLost<Out>['reason'], newId: boolean): void {
     const session = this.#session;
     this.#stopResumeWindow();
-    if (!session.active) return;
+    if (!session.active) {
+      // Nothing to report, but a closed session's id must not be resumed by the next open().
+      if (reason === 'closed') session.reset(true);
+      return;
+    }
     const undelivered = this.#host.queue.takeWritten().map((message) => message.data);
     session.reset(newId);
     // A session the user closed with everything acknowledged lost nothing of ours: no report.

@@ -404,6 +404,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         this.#lost(close, error);
       },
       report: (lost) => this.#events.emit('session-lost', lost),
+      restart: () =>
+        this.#lost({ code: 1000, reason: 'Starting a new session', wasClean: true }, undefined, true),
     });
   }
 
@@ -488,7 +490,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * are released before any event is emitted, and every emit is followed by a check that a
    * listener did not already call `open()` or `close()`.
    */
-  #lost(close: CloseInfo, error?: TetherError): void {
+  #lost(close: CloseInfo, error?: TetherError, retryNow = false): void {
     const from = this.#state;
     this.#teardown();
     if (error) this.#events.emit('error', error);
@@ -498,9 +500,10 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#stop(close);
       return;
     }
-    let retry = false;
+    // `retryNow`: our own decision (a new exactly-once session), not a failure: no veto, no backoff.
+    let retry = retryNow;
     try {
-      retry = reconnect.shouldReconnect(close);
+      retry ||= reconnect.shouldReconnect(close);
     } catch (cause) {
       this.#events.emit(
         'error',
@@ -512,14 +515,14 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#stop(close);
       return;
     }
-    if (this.#retries >= reconnect.maxRetries) {
+    if (!retryNow && this.#retries >= reconnect.maxRetries) {
       const exhausted = new TetherError('RETRIES_EXHAUSTED', `Gave up after ${this.#retries} retries`);
       this.#events.emit('error', exhausted);
       if (this.#state === from) this.#stop(close, exhausted);
       return;
     }
-    const attempt = ++this.#retries;
-    const delay = backoffDelay(attempt, reconnect, this.#options.random);
+    const attempt = retryNow ? this.#retries : ++this.#retries;
+    const delay = retryNow ? 0 : backoffDelay(attempt, reconnect, this.#options.random);
     const offline =
       this.#options.watchNetwork && (globalThis as { navigator?: Navigator }).navigator?.onLine === false;
     if (!offline) this.#cancelTimer = this.#connection.timeout(() => this.#connect(), delay);
