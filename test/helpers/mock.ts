@@ -33,7 +33,7 @@
  */
 import type { Client } from 'mock-socket';
 import { WebSocket as MockWebSocket, Server } from 'mock-socket';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { ClientEventMap, WebSocketClient, WebSocketConstructor } from '../../client/index.js';
 
 export { MockWebSocket };
@@ -98,6 +98,22 @@ export function mockServer(url = TEST_URL): MockServer {
 export function stopServers(): void {
   for (const server of servers) server.stop();
   servers.clear();
+}
+
+/**
+ * The setup every mock-socket suite shares: fake timers before each test; after it, stop the
+ * (process-global) mock servers, drop pending timers, restore real timers and any spies.
+ */
+export function useMockClock(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    stopServers();
+    vi.clearAllTimers();
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
 }
 
 /** A `WebSocket` constructor around mock-socket's that records every socket the client creates. */

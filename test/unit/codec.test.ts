@@ -1,16 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TetherError } from '../../client/index.js';
 import { jsonCodec, WebSocketClient } from '../../client/index.js';
-import { advance, MOCK_DELAY, mockOptions, mockServer, stopServers, TEST_URL } from '../helpers/mock.js';
+import { advance, MOCK_DELAY, mockOptions, mockServer, TEST_URL, useMockClock } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 describe('jsonCodec()', () => {
   it('round-trips values: send() writes JSON text, message listeners get parsed values', async () => {

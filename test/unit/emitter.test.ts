@@ -1,15 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketClient } from '../../client/index.js';
-import { advance, MOCK_DELAY, mockOptions, mockServer, stopServers, TEST_URL } from '../helpers/mock.js';
+import { advance, MOCK_DELAY, mockOptions, mockServer, TEST_URL, useMockClock } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 async function openClient() {
   const mock = mockServer();

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import {
   advance,
@@ -7,23 +7,15 @@ import {
   mockOptions,
   mockServer,
   recordEvents,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
 const INTERVAL = 1000;
 const TIMEOUT = 500;
 const MIN_DELAY = 100;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useMockClock();
 
 /** mock-socket's WebSocket, recording what the client writes at the moment it writes it. */
 function recordingWebSocket() {

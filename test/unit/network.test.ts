@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocketClient } from '../../client/index.js';
 import {
   advance,
@@ -6,8 +6,8 @@ import {
   MOCK_DELAY,
   mockOptions,
   mockServer,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
 const DELAY = 200;
@@ -15,15 +15,7 @@ const INTERVAL = 1000;
 /** Far beyond any delay the options allow: proves a retry is not merely late. */
 const FAR = 10 * 60_000;
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+useMockClock();
 
 function fire(target: EventTarget, type: string): void {
   target.dispatchEvent(new Event(type));

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QueueOptions } from '../../client/index.js';
 import { TetherError, WebSocketClient } from '../../client/index.js';
 import {
@@ -7,18 +7,11 @@ import {
   mockOptions,
   mockServer,
   recordEvents,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 function queued(queue: QueueOptions) {
   const mock = mockServer();

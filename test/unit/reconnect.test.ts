@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CloseInfo } from '../../client/index.js';
 import { WebSocketClient } from '../../client/index.js';
 import {
@@ -10,18 +10,11 @@ import {
   NO_SERVER_URL,
   recordDelays,
   recordEvents,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 /** Lets each failed attempt (4 ms) and each announced delay run, `count` times. */
 async function failTimes(delays: number[], count: number) {

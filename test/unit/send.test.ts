@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketClient } from '../../client/index.js';
 import {
   advance,
@@ -6,18 +6,11 @@ import {
   mockOptions,
   mockServer,
   recordEvents,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 describe('WebSocketClient', () => {
   describe('send()', () => {

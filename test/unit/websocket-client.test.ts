@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TetherError } from '../../client/index.js';
 import { WebSocketClient } from '../../client/index.js';
 import {
@@ -9,18 +9,11 @@ import {
   mockServer,
   NO_SERVER_URL,
   recordEvents,
-  stopServers,
   TEST_URL,
+  useMockClock,
 } from '../helpers/mock.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  stopServers();
-  vi.clearAllTimers();
-  vi.useRealTimers();
-});
+useMockClock();
 
 describe('WebSocketClient', () => {
   describe('open()', () => {
