@@ -39,7 +39,7 @@ function panel(title, rows, format, top, { mark } = {}) {
 export function renderChart(run) {
   const libs = run.libraries;
   const rows = (value) =>
-    libs.map((l) => ({ label: l.label, ours: l.name === 'tether-ws', value: value(l.name) }));
+    libs.map((l) => ({ label: l.label, ours: l.name.startsWith('tether-ws'), value: value(l.name) }));
   const panels = [];
   if (run.browser.throughput) {
     const raw = okMedian(run, 'throughput', 'raw', 'messagesPerSecond');
@@ -62,7 +62,7 @@ export function renderChart(run) {
   panels.push([
     'Size, min+gzip bytes (lower is better)',
     libs
-      .filter((l) => l.name !== 'raw')
+      .filter((l) => l.name !== 'raw' && run.sizes[l.name])
       .map((l) => ({ label: l.label, ours: l.name === 'tether-ws', value: run.sizes[l.name].gzip })),
     (v) => `${Math.round(v).toLocaleString('en-US')} B`,
     {},

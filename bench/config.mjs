@@ -56,7 +56,9 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /**
  * The contenders, in the order of every round (the order rotates by one each round). `module` is
  * the entry bundled for the page and measured for size (`defaultExport`: it has one, re-export it too); `settings` is passed as is to the adapter
- * in page/adapters.js; `lacks` lists what it does not have compared with tether-ws.
+ * in page/adapters.js; `lacks` lists what it does not have compared with tether-ws. A variant of
+ * another entry has no `module` but `bundle` (whose bundle the page loads) and `adapter` (whose
+ * adapter drives it), and `path`: the echo server's path it talks to (default `/`).
  */
 export const LIBRARIES = [
   {
@@ -78,6 +80,24 @@ export const LIBRARIES = [
     },
     settingsText:
       '`reconnect: { minDelay: 100, maxDelay: 100, jitter: 0 }, connectTimeout: 2000, heartbeat: { interval: 1000, timeout: 1000 }`; queue and `highWaterMark` (1 MiB) default',
+    lacks: '',
+  },
+  {
+    // The same bundle and adapter as tether-ws, against the echo server's tether.v1 endpoint.
+    name: 'tether-ws-exactly-once',
+    label: 'tether-ws exactly-once',
+    module: undefined,
+    bundle: 'tether-ws',
+    adapter: 'tether-ws',
+    path: '/reliable',
+    settings: {
+      delivery: 'exactly-once',
+      reconnect: { minDelay: RETRY_MS, maxDelay: RETRY_MS, jitter: 0 },
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      heartbeat: { interval: 1_000, timeout: 1_000 },
+    },
+    settingsText:
+      "the settings of tether-ws plus `delivery: 'exactly-once'`, against the echo server's `/reliable` path (the `tether-ws/server` adapter from `dist/adapter`, defaults except `maxBufferedMessages: Infinity`); the same bundle as tether-ws",
     lacks: '',
   },
   {

@@ -3,6 +3,11 @@
 // and the floors of issue 6 checked against those figures.
 import { median, range, ratio, spread, sum } from './stats.mjs';
 
+/** The exactly-once variant of tether-ws (config.mjs), compared with tether-ws best-effort. */
+const EXACTLY_ONCE = 'tether-ws-exactly-once';
+/** Issue 8's aims for the cost of exactly-once delivery, as ratios to best-effort in the same run. */
+const EXACTLY_ONCE_AIMS = { throughput: 0.85, p99: 1.2 };
+
 const int = (v) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
 const x = (v) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
 const span = (values, fmt = int) => {
@@ -160,7 +165,7 @@ function halfOpenTable(run) {
 function sizeTable(run) {
   const ours = run.sizes['tether-ws'].gzip;
   const rows = run.libraries
-    .filter(({ name }) => name !== 'raw')
+    .filter(({ name }) => name !== 'raw' && run.sizes[name])
     .map(({ name, label, lacks }) => {
       const s = run.sizes[name];
       return [label, int(s.min), int(s.gzip), int(s.brotli), x(ratio(s.gzip, ours)), lacks || '—'];
@@ -195,6 +200,111 @@ function serverTable(run) {
   return table(['clients', 'bare ws msg/s', 'min–max', 'dev server msg/s', 'min–max', '× bare'], rows);
 }
 
+/** Medians of the exactly-once variant and of tether-ws best-effort, and their ratios (issue 8). */
+export function exactlyOnceOverhead(run) {
+  const ok = (key, name) => samples(run, key, name).filter((s) => s.ok);
+  const figure = (key, field) => {
+    const be = pick(ok(key, 'tether-ws'), field);
+    const eo = pick(ok(key, EXACTLY_ONCE), field);
+    return { be, eo, ratio: ratio(median(eo), median(be)) };
+  };
+  return {
+    throughput: figure('throughput', 'messagesPerSecond'),
+    p50: figure('latency', 'p50'),
+    p99: figure('latency', 'p99'),
+  };
+}
+
+function exactlyOnceSection(run) {
+  const o = exactlyOnceOverhead(run);
+  const measured = (f) => f.be.length > 0 && f.eo.length > 0;
+  if (!measured(o.throughput) && !measured(o.p50)) return '';
+  const row = (label, f, aim, met) => [
+    label,
+    `${int(median(f.be))} (${span(f.be)})`,
+    `${int(median(f.eo))} (${span(f.eo)})`,
+    `**${x(f.ratio)}**`,
+    aim,
+    f.ratio === undefined ? '—' : met(f.ratio) ? 'yes' : '**NO**',
+  ];
+  const rows = [];
+  if (measured(o.throughput))
+    rows.push(
+      row(
+        'throughput, msg/s',
+        o.throughput,
+        `≥ ${EXACTLY_ONCE_AIMS.throughput.toFixed(2)}×`,
+        (r) => r >= EXACTLY_ONCE_AIMS.throughput,
+      ),
+    );
+  if (measured(o.p50)) {
+    rows.push(row('p50 latency, µs', o.p50, '—', () => true));
+    rows.push(
+      row(
+        'p99 latency, µs',
+        o.p99,
+        `≤ ${EXACTLY_ONCE_AIMS.p99.toFixed(2)}×`,
+        (r) => r <= EXACTLY_ONCE_AIMS.p99,
+      ),
+    );
+  }
+  const parts = [
+    '## Exactly-once overhead (issue 8)',
+    '',
+    `tether-ws with \`delivery: 'exactly-once'\` against the echo server's \`/reliable\` path (the \`tether.v1\` adapter, \`tether-ws/server\` as built in \`dist/adapter\`), as a ratio to tether-ws best-effort against the raw echo in the same run: same bundle, same settings otherwise, same rounds (interleaved with every other library). Medians over rounds, min–max in brackets.`,
+    '',
+    table(['figure', 'best-effort', 'exactly-once', '× best-effort', 'aim', 'met'], rows),
+  ];
+  const sizes = run.exactlyOnceSizes;
+  const full = run.sizes['tether-ws'];
+  if (sizes && full) {
+    parts.push(
+      '',
+      table(
+        ['bundle (minified)', 'min B', 'min+gzip B', 'min+brotli B'],
+        [
+          ['full client (`client/index.ts`, every export)', int(full.min), int(full.gzip), int(full.brotli)],
+          [
+            'only `WebSocketClient` imported, used best-effort',
+            int(sizes.bestEffort.min),
+            int(sizes.bestEffort.gzip),
+            int(sizes.bestEffort.brotli),
+          ],
+          [
+            '**added by exactly-once**: `client/exactly-once.ts` + `client/exactly-once-link.ts` bundled together alone',
+            int(sizes.added.min),
+            `**${int(sizes.added.gzip)}**`,
+            int(sizes.added.brotli),
+          ],
+        ],
+      ),
+      '',
+      `Importing only \`WebSocketClient\` saves ${int(full.gzip - sizes.bestEffort.gzip)} B min+gzip, none of it exactly-once code: \`delivery\` is a string option, so the bundler cannot see that the exactly-once branch is never taken, and every client bundle carries it. The added size is therefore given as the two exactly-once files bundled together on their own (what they import from the rest of the client left external), minified and compressed the same way; inside the full bundle they compress somewhat better than alone, and the few lines of \`websocket-client.ts\` that wire them in are not counted.`,
+    );
+  }
+  const fault = (key, field) => sum(pick(samples(run, key, EXACTLY_ONCE), field));
+  const rounds = (key) => samples(run, key, EXACTLY_ONCE).length;
+  const notes = [];
+  if (rounds('offline'))
+    notes.push(
+      `offline burst: lost ${fault('offline', 'lost')}, duplicated ${fault('offline', 'duplicated')}, out of order ${fault('offline', 'outOfOrder')} over ${rounds('offline')} rounds`,
+    );
+  if (rounds('reconnect'))
+    notes.push(
+      `reconnect: lost in flight at the drop ${fault('reconnect', 'lostInFlight')} (best-effort: ${sum(pick(samples(run, 'reconnect', 'tether-ws'), 'lostInFlight'))}), during the outage ${fault('reconnect', 'lostOutage')}, after ${fault('reconnect', 'lostAfter')}, duplicated ${fault('reconnect', 'duplicated')}, out of order ${fault('reconnect', 'outOfOrder')} over ${rounds('reconnect')} rounds`,
+    );
+  if (rounds('halfOpen')) {
+    const lost = (name) =>
+      sum(samples(run, 'halfOpen', name).map((s) => s.lostInFlight + s.lostOutage + s.lostAfter));
+    notes.push(
+      `half-open: lost ${lost(EXACTLY_ONCE)} (best-effort: ${lost('tether-ws')}), duplicated ${fault('halfOpen', 'duplicated')}, out of order ${fault('halfOpen', 'outOfOrder')} over ${rounds('halfOpen')} rounds`,
+    );
+  }
+  if (notes.length)
+    parts.push('', 'Exactly-once in the fault scenarios (all rounds):', '', ...notes.map((n) => `- ${n}`));
+  return `${parts.join('\n')}\n`;
+}
+
 /** The floors of issue 6, each with the figure it was judged on. */
 export function checkFloors(run) {
   const floors = [];
@@ -214,7 +324,7 @@ export function checkFloors(run) {
     const ours = ratio(tp('tether-ws'), tp('raw'));
     add('Throughput ≥ 0.97× raw', ours !== undefined && ours >= 0.97, `${x(ours)}`);
     const noise = spread(rawValues) ?? 0;
-    const peers = run.libraries.filter((l) => !['raw', 'tether-ws'].includes(l.name));
+    const peers = run.libraries.filter((l) => !['raw', 'tether-ws', EXACTLY_ONCE].includes(l.name));
     const best = peers
       .map((l) => ({ l, r: ratio(tp(l.name), tp('tether-ws')) }))
       .sort((a, b) => (b.r ?? 0) - (a.r ?? 0))[0];
@@ -301,6 +411,10 @@ export function renderReport(run) {
     '',
     `${run.quick ? '**Quick smoke run (`--quick`): small samples, not for comparison.**\n\n' : ''}` +
       `Run on ${run.date.slice(0, 10)} (${run.date}), ${run.seconds.toFixed(0)} s. Machine: ${machine.cpu}, ${machine.cores} cores; Node ${machine.node}; headless Chromium ${machine.chromium}.`,
+    ...(run.reruns ?? []).map(
+      (r) =>
+        `\n**Rerun** (\`--merge\`) on ${r.date}, ${r.seconds.toFixed(0)} s, same machine: ${r.measurements.join(', ')} for ${r.libraries.join(', ')}; these figures replace the first run's, everything else is from the first run.`,
+    ),
     '',
     `Every browser figure is the median over rounds (throughput: ${size.rounds} rounds; latency: ${size.latencyRounds}; fault scenarios: ${size.faultRounds}), with the min–max over rounds, and × raw is that median divided by the raw WebSocket's median in the same run. Rounds interleave the libraries (A B C …, rotated each round), each in a fresh page, against one \`ws\` echo server on 127.0.0.1 in its own process. Method: [bench/README.md](README.md).`,
     '',
@@ -331,13 +445,14 @@ export function renderReport(run) {
     section(
       'reconnect',
       'Reconnect: every connection reset, new ones refused for 1 s, while the page keeps sending',
-      `The page sends one message every ${run.faults.sendIntervalMs} ms. The proxy resets every connection (TCP RST, as when a server crashes) and refuses new ones for ${run.faults.refuseMs} ms. "In flight at the drop": sent before the reset and not echoed (written into a socket that died; no client here has acknowledgements).\n\n${reconnectTable(run)}`,
+      `The page sends one message every ${run.faults.sendIntervalMs} ms. The proxy resets every connection (TCP RST, as when a server crashes) and refuses new ones for ${run.faults.refuseMs} ms. "In flight at the drop": sent before the reset and not echoed (written into a socket that died; only tether-ws exactly-once has acknowledgements, and resends them).\n\n${reconnectTable(run)}`,
     ),
     section(
       'halfOpen',
       'Half-open: the proxy stops forwarding both ways without closing, while the page keeps sending',
-      `The hole lasts until a new connection arrives (the client noticed and reconnected; the old connection stays dead) or ${run.size.halfOpenMaxMs} ms pass (nobody noticed; the old connection carries on without what fell into the hole). Only tether-ws has a heartbeat (interval 1000 ms, timeout 1000 ms); the others have no way to notice.\n\n${halfOpenTable(run)}`,
+      `The hole lasts until a new connection arrives (the client noticed and reconnected; the old connection stays dead) or ${run.size.halfOpenMaxMs} ms pass (nobody noticed; the old connection carries on without what fell into the hole). Only tether-ws has a heartbeat (interval 1000 ms, timeout 1000 ms), in both modes; the others have no way to notice. Exactly-once resends what fell into the hole once it has reconnected.\n\n${halfOpenTable(run)}`,
     ),
+    exactlyOnceSection(run),
     "## Size: each library's ESM entry bundled alone (Vite library mode, rolldown minify), gzip -9, brotli max",
     '',
     sizeTable(run),

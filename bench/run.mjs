@@ -1,15 +1,18 @@
 // `npm run bench [-- --quick] [-- --profile] [-- --only=throughput,latency,...] [-- --libs=raw,tether-ws]
-//   [-- --rounds=N]`
+//   [-- --rounds=N] [-- --merge]`
+// `--merge`: the measurements (and libraries) of this run replace theirs in the last results/raw.json,
+// everything else is kept, and results.md says which parts were rerun when: for rerunning a
+// scenario that other processes disturbed without repeating the whole run.
 // Runs every measurement in one process tree: library bundles (size), a bare `ws` echo server in a
 // child process, Chromium pages driven over a control channel (throughput, latency, offline burst,
 // reconnect, half-open), then the server load test. Writes bench/results.md and bench/results.svg;
 // the raw samples go to bench/results/raw.json and CPU profiles (with --profile) next to them.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from './browser.mjs';
-import { bundleLibraries } from './bundle.mjs';
+import { bundleLibraries, exactlyOnceSizes } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
 import { FAULTS, LIBRARIES, PROFILES, SERVER_LOAD } from './config.mjs';
 import { startControlServer } from './control.mjs';
@@ -26,6 +29,7 @@ const BUILD_DIR = join(RESULTS_DIR, 'build');
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const merging = args.includes('--merge');
 const profiling = args.includes('--profile');
 const only = args
   .find((a) => a.startsWith('--only='))
@@ -57,13 +61,14 @@ async function runBrowserMeasurements(helpers) {
     browser,
     control,
     echoPort: message.port,
-    echoUrl: `ws://127.0.0.1:${message.port}/`,
+    /** The echo server's URL for `library`: its `path`, `/` by default. */
+    echoUrl: (library) => `ws://127.0.0.1:${message.port}${library.path ?? '/'}`,
     createFaultProxy: helpers.createFaultProxy,
-    // With --profile: the first throughput and latency pages of tether-ws and of the raw WebSocket.
+    // With --profile: the first throughput and latency pages of tether-ws (both modes) and of the raw WebSocket.
     profile: (library, test) =>
       profiling &&
       ['throughput', 'latency'].includes(test) &&
-      ['raw', 'tether-ws'].includes(library.name) &&
+      ['raw', 'tether-ws', 'tether-ws-exactly-once'].includes(library.name) &&
       !profiled.has(`${test}-${library.name}`),
     saveProfile(library, test, profile) {
       profiled.add(`${test}-${library.name}`);
@@ -106,10 +111,12 @@ async function runBrowserMeasurements(helpers) {
 
 async function main() {
   mkdirSync(BUILD_DIR, { recursive: true });
-  log(`${quick ? 'quick' : 'full'} run: bundling ${LIBRARIES.length - 1} libraries`);
+  log(`${quick ? 'quick' : 'full'} run: bundling ${LIBRARIES.filter((l) => l.module).length} libraries`);
   let sizes;
+  let exactlyOnce;
   try {
     sizes = await bundleLibraries(LIBRARIES, BUILD_DIR, { minify: !profiling });
+    exactlyOnce = await exactlyOnceSizes(BUILD_DIR, { minify: !profiling });
   } catch (error) {
     throw new Error(
       `Bundling failed (${error.message.split('\n')[0]}). The peer libraries are dev dependencies: run \`npm install\`.`,
@@ -128,13 +135,15 @@ async function main() {
     size,
     faults: FAULTS,
     serverLoad: SERVER_LOAD,
-    libraries: LIBRARIES.map(({ name, label, settingsText, lacks }) => ({
+    libraries: LIBRARIES.map(({ name, label, settingsText, lacks, bundle }) => ({
       name,
       label,
       settingsText,
       lacks,
+      bundle,
     })),
     sizes,
+    exactlyOnceSizes: exactlyOnce,
     browser: results,
     server,
     seconds: (performance.now() - started) / 1000,
@@ -145,10 +154,33 @@ async function main() {
     log('profiling run: results.md and results.svg left as they were');
     return;
   }
-  writeFileSync(join(RESULTS_DIR, 'raw.json'), `${JSON.stringify(run, null, 2)}\n`);
-  writeFileSync(join(BENCH_DIR, 'results.md'), renderReport(run));
-  writeFileSync(join(BENCH_DIR, 'results.svg'), renderChart(run));
+  const published = merging
+    ? mergeInto(JSON.parse(readFileSync(join(RESULTS_DIR, 'raw.json'), 'utf8')), run)
+    : run;
+  writeFileSync(join(RESULTS_DIR, 'raw.json'), `${JSON.stringify(published, null, 2)}\n`);
+  writeFileSync(join(BENCH_DIR, 'results.md'), renderReport(published));
+  writeFileSync(join(BENCH_DIR, 'results.svg'), renderChart(published));
   log(`wrote bench/results.md and bench/results.svg in ${run.seconds.toFixed(0)} s`);
+}
+
+/** `--merge`: `rerun`'s measurements replace `base`'s, per measurement and library; the rest stays. */
+function mergeInto(base, rerun) {
+  if (base.quick !== rerun.quick) throw new Error('--merge: the last run and this one differ in --quick');
+  const merged = { ...base, browser: { ...base.browser }, sizes: rerun.sizes };
+  merged.exactlyOnceSizes = rerun.exactlyOnceSizes;
+  for (const [key, byLibrary] of Object.entries(rerun.browser))
+    merged.browser[key] = { ...base.browser[key], ...byLibrary };
+  if (rerun.server) merged.server = rerun.server;
+  merged.reruns = [
+    ...(base.reruns ?? []),
+    {
+      date: rerun.date,
+      seconds: rerun.seconds,
+      measurements: [...Object.keys(rerun.browser), ...(rerun.server ? ['server'] : [])],
+      libraries: LIBS.map((l) => l.name),
+    },
+  ];
+  return merged;
 }
 
 // Exit explicitly: a fault proxy whose close() gave up (see scenarios.mjs `bounded`) can leave a

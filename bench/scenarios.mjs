@@ -8,7 +8,11 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `test` for `library` in a fresh page; `onNote(note, reply)` handles the page's notes. */
 async function inFreshPage(env, library, test, params, onNote) {
-  const { url, channel } = env.control.expectPage({ lib: library.name });
+  const { url, channel } = env.control.expectPage({
+    lib: library.name,
+    adapter: library.adapter ?? library.name,
+    bundle: library.bundle ?? library.name,
+  });
   const page = await env.browser.openPage(url);
   try {
     const control = await channel;
@@ -47,7 +51,7 @@ async function withProxy(env, use) {
 
 export function throughput(env, library, size) {
   return inFreshPage(env, library, 'throughput', {
-    url: env.echoUrl,
+    url: env.echoUrl(library),
     messages: size.throughputMessages,
     timeoutMs: 60_000,
   });
@@ -55,7 +59,7 @@ export function throughput(env, library, size) {
 
 export function latency(env, library, size) {
   return inFreshPage(env, library, 'latency', {
-    url: env.echoUrl,
+    url: env.echoUrl(library),
     warmup: size.latencyWarmup,
     roundTrips: size.latencyRoundTrips,
   });
@@ -69,7 +73,7 @@ export function offline(env, library, size) {
       env,
       library,
       'offline',
-      { url: proxy.url('/'), messages: size.offlineMessages, drainMs: size.offlineDrainMs },
+      { url: proxy.url(library.path ?? '/'), messages: size.offlineMessages, drainMs: size.offlineDrainMs },
       async (note, reply) => {
         if (note.name !== 'sent') return;
         await wait(FAULTS.offlineHoldMs);
@@ -80,8 +84,8 @@ export function offline(env, library, size) {
   });
 }
 
-const streamParams = (proxy) => ({
-  url: proxy.url('/'),
+const streamParams = (proxy, library) => ({
+  url: proxy.url(library.path ?? '/'),
   intervalMs: FAULTS.sendIntervalMs,
   tailMs: FAULTS.tailMs,
   drainMs: FAULTS.drainMs,
@@ -92,7 +96,7 @@ const streamParams = (proxy) => ({
 /** Reconnect: every connection is reset (TCP RST, like a server crash) and new ones are refused for `refuseMs`. */
 export function reconnect(env, library) {
   return withProxy(env, (proxy) =>
-    inFreshPage(env, library, 'stream', streamParams(proxy), async (note, reply) => {
+    inFreshPage(env, library, 'stream', streamParams(proxy, library), async (note, reply) => {
       if (note.name !== 'streaming') return;
       await wait(FAULTS.leadMs);
       proxy.refuse(true);
@@ -113,7 +117,7 @@ export function reconnect(env, library) {
  */
 export function halfOpen(env, library, size) {
   return withProxy(env, (proxy) =>
-    inFreshPage(env, library, 'stream', streamParams(proxy), async (note, reply) => {
+    inFreshPage(env, library, 'stream', streamParams(proxy, library), async (note, reply) => {
       if (note.name !== 'streaming') return;
       await wait(FAULTS.leadMs);
       proxy.blackhole(true);

@@ -97,7 +97,9 @@ export class ExactlyOnceLink<Out> {
     if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
       if (frame.seq <= session.received) return undefined; // a resend that crossed our ack
       session.received = frame.seq;
-      if (++session.unacked >= ACK_BATCH) this.#sendAck();
+      // A full batch is acknowledged after this message is delivered, so that whatever a listener
+      // sends in reply goes out first (latency); a socket gone by then makes it a no-op.
+      if (++session.unacked >= ACK_BATCH) queueMicrotask(() => this.#sendAck());
       else this.#cancelAck ??= host.connection.timeout(() => this.#sendAck(), ACK_DELAY_MS);
       return frame.data;
     }

@@ -1,10 +1,12 @@
 // The measured page. Loads one library's bundle, opens the control channel back to the bench, and
-// runs the measurements it is told to, one at a time. `?page=ID&lib=NAME`.
+// runs the measurements it is told to, one at a time. `?page=ID&lib=NAME&adapter=NAME&bundle=NAME`:
+// a variant (tether-ws exactly-once) uses another library's adapter and bundle.
 import { ADAPTERS } from './adapters.js';
 import { MEASUREMENTS } from './measure.js';
 
 const query = new URLSearchParams(location.search);
-const name = query.get('lib');
+const name = query.get('adapter') ?? query.get('lib');
+const bundle = query.get('bundle') ?? name;
 const control = new WebSocket(`ws://${location.host}/control?page=${query.get('page')}`);
 const send = (message) => control.send(JSON.stringify(message));
 const inbox = [];
@@ -21,7 +23,7 @@ const channel = {
 async function start() {
   const adapter = ADAPTERS[name];
   if (!adapter) throw new Error(`no adapter for ${name}`);
-  const lib = name === 'raw' ? undefined : await import(`/build/${name}.js`);
+  const lib = name === 'raw' ? undefined : await import(`/build/${bundle}.js`);
   return (url, settings, on) => adapter(lib, url, settings, on);
 }
 

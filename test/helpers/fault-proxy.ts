@@ -459,7 +459,11 @@ class Pipe {
  */
 function hardReset(socket: net.Socket): void {
   if (socket.destroyed) return;
-  if (socket.connecting || socket.pending) socket.destroy();
+  // A reset while our own FIN (end()) is still pending fails in libuv with EINVAL, after which
+  // Node 20 drops the handle without ever emitting 'close' (close() would wait forever, and the
+  // process spins at exit). Such a socket is destroyed plainly instead.
+  if (socket.connecting || socket.pending || (socket.writableEnded && !socket.writableFinished))
+    socket.destroy();
   else socket.resetAndDestroy();
 }
 

@@ -812,8 +812,6 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
     );
   });
 
-  describe('ping and pong frames from the server', () => {});
-
   describe('binary messages through the adapter echo', () => {
     it('with binaryType "arraybuffer": ArrayBuffer and Uint8Array come back as ArrayBuffer, text as text', async () => {
       const server = await startAdapter({ echo: true });
