@@ -226,7 +226,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     const socket = this.#socket;
     if (state === 'closing') return closed;
     if (socket) {
-      this.#teardownTimers();
+      this.#cancelTimer(); // no heartbeat pings during the closing handshake
       this.#connection.timeout(
         () => this.#lost({ code: 1006, reason: 'Closing handshake timed out', wasClean: false }),
         this.#options.closeTimeout,
@@ -404,8 +404,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         this.#lost(close, error);
       },
       report: (lost) => this.#events.emit('session-lost', lost),
-      restart: () =>
-        this.#lost({ code: 1000, reason: 'Starting a new session', wasClean: true }, undefined, true),
+      restart: () => {
+        // Our own decision (a new exactly-once session), not a failure: no veto, no backoff.
+        this.#teardown();
+        this.#retryAfter(0, this.#retries, { code: 1000, reason: 'Starting a new session', wasClean: true });
+      },
     });
   }
 
@@ -490,7 +493,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * are released before any event is emitted, and every emit is followed by a check that a
    * listener did not already call `open()` or `close()`.
    */
-  #lost(close: CloseInfo, error?: TetherError, retryNow = false): void {
+  #lost(close: CloseInfo, error?: TetherError): void {
     const from = this.#state;
     this.#teardown();
     if (error) this.#events.emit('error', error);
@@ -500,10 +503,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#stop(close);
       return;
     }
-    // `retryNow`: our own decision (a new exactly-once session), not a failure: no veto, no backoff.
-    let retry = retryNow;
+    let retry = false;
     try {
-      retry ||= reconnect.shouldReconnect(close);
+      retry = reconnect.shouldReconnect(close);
     } catch (cause) {
       this.#events.emit(
         'error',
@@ -515,14 +517,18 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#stop(close);
       return;
     }
-    if (!retryNow && this.#retries >= reconnect.maxRetries) {
+    if (this.#retries >= reconnect.maxRetries) {
       const exhausted = new TetherError('RETRIES_EXHAUSTED', `Gave up after ${this.#retries} retries`);
       this.#events.emit('error', exhausted);
       if (this.#state === from) this.#stop(close, exhausted);
       return;
     }
-    const attempt = retryNow ? this.#retries : ++this.#retries;
-    const delay = retryNow ? 0 : backoffDelay(attempt, reconnect, this.#options.random);
+    const attempt = ++this.#retries;
+    this.#retryAfter(backoffDelay(attempt, reconnect, this.#options.random), attempt, close);
+  }
+
+  /** Schedules attempt number `attempt` in `delay` ms (or for the `online` event, while offline). */
+  #retryAfter(delay: number, attempt: number, close: CloseInfo): void {
     const offline =
       this.#options.watchNetwork && (globalThis as { navigator?: Navigator }).navigator?.onLine === false;
     if (!offline) this.#cancelTimer = this.#connection.timeout(() => this.#connect(), delay);
@@ -551,12 +557,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#retries = 0;
       this.#connect();
     }
-  }
-
-  /** Stops every timer of the connection but keeps the socket and its listeners (closing handshake). */
-  #teardownTimers(): void {
-    this.#cancelTimer();
-    this.#draining = false;
   }
 
   /** Releases the attempt: timers, then listeners, then the socket. */
