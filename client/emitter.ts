@@ -20,6 +20,19 @@ export class Emitter<Events extends Record<keyof Events, any>> {
     return () => this.off(type, listener);
   }
 
+  /** Like `on()`, for one event; the wrapper remembers `listener` so that `off(type, listener)` finds it. */
+  once<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+    const wrapper = Object.assign(
+      (payload: Events[K]) => {
+        off();
+        listener(payload);
+      },
+      { original: listener },
+    );
+    const off = this.on(type, wrapper);
+    return off;
+  }
+
   /** Removes `listener`, or the `once()` wrapper around it (which carries it as `original`). */
   off<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): void {
     const list = this.#listeners[type];

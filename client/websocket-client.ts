@@ -255,15 +255,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     type: K,
     listener: (payload: Events<In, Out>[K]) => void,
   ): () => void {
-    const wrapper = Object.assign(
-      (payload: Events<In, Out>[K]) => {
-        off();
-        listener(payload);
-      },
-      { original: listener },
-    );
-    const off = this.on(type, wrapper);
-    return off;
+    if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
+    return this.#events.once(type, listener);
   }
 
   /** Removes a listener added with `on()` or `once()`. */
