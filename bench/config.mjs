@@ -60,6 +60,21 @@ const CONNECT_TIMEOUT_MS = 2_000;
  * another entry has no `module` but `bundle` (whose bundle the page loads) and `adapter` (whose
  * adapter drives it), and `path`: the echo server's path it talks to (default `/`).
  */
+/** tether-ws's settings, shared by its best-effort and exactly-once entries. */
+const TETHER_SETTINGS = {
+  reconnect: { minDelay: RETRY_MS, maxDelay: RETRY_MS, jitter: 0 },
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  heartbeat: { interval: 1_000, timeout: 1_000 },
+};
+
+/** reconnecting-websocket's options, which partysocket/ws shares (it is a fork). */
+const RECONNECTING_WEBSOCKET_SETTINGS = {
+  minReconnectionDelay: RETRY_MS,
+  maxReconnectionDelay: RETRY_MS,
+  reconnectionDelayGrowFactor: 1,
+  connectionTimeout: CONNECT_TIMEOUT_MS,
+};
+
 export const LIBRARIES = [
   {
     name: 'raw',
@@ -73,11 +88,7 @@ export const LIBRARIES = [
     name: 'tether-ws',
     label: 'tether-ws',
     module: '../client/index.ts',
-    settings: {
-      reconnect: { minDelay: RETRY_MS, maxDelay: RETRY_MS, jitter: 0 },
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      heartbeat: { interval: 1_000, timeout: 1_000 },
-    },
+    settings: TETHER_SETTINGS,
     settingsText:
       '`reconnect: { minDelay: 100, maxDelay: 100, jitter: 0 }, connectTimeout: 2000, heartbeat: { interval: 1000, timeout: 1000 }`; queue and `highWaterMark` (1 MiB) default',
     lacks: '',
@@ -90,12 +101,7 @@ export const LIBRARIES = [
     bundle: 'tether-ws',
     adapter: 'tether-ws',
     path: '/reliable',
-    settings: {
-      delivery: 'exactly-once',
-      reconnect: { minDelay: RETRY_MS, maxDelay: RETRY_MS, jitter: 0 },
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      heartbeat: { interval: 1_000, timeout: 1_000 },
-    },
+    settings: { ...TETHER_SETTINGS, delivery: 'exactly-once' },
     settingsText:
       "the settings of tether-ws plus `delivery: 'exactly-once'`, against the echo server's `/reliable` path (the `tether-ws/server` adapter from `dist/adapter`, defaults except `maxBufferedMessages: Infinity`); the same bundle as tether-ws",
     lacks: '',
@@ -105,12 +111,7 @@ export const LIBRARIES = [
     label: 'reconnecting-websocket',
     module: 'reconnecting-websocket',
     defaultExport: true,
-    settings: {
-      minReconnectionDelay: RETRY_MS,
-      maxReconnectionDelay: RETRY_MS,
-      reconnectionDelayGrowFactor: 1,
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-    },
+    settings: RECONNECTING_WEBSOCKET_SETTINGS,
     settingsText:
       '`{ minReconnectionDelay: 100, maxReconnectionDelay: 100, reconnectionDelayGrowFactor: 1, connectionTimeout: 2000 }`; `maxEnqueuedMessages` default (Infinity)',
     lacks: 'heartbeat, jitter, backpressure, drop events (a full queue drops silently), typed events',
@@ -120,12 +121,7 @@ export const LIBRARIES = [
     label: 'partysocket (/ws)',
     module: 'partysocket/ws',
     defaultExport: true,
-    settings: {
-      minReconnectionDelay: RETRY_MS,
-      maxReconnectionDelay: RETRY_MS,
-      reconnectionDelayGrowFactor: 1,
-      connectionTimeout: CONNECT_TIMEOUT_MS,
-    },
+    settings: RECONNECTING_WEBSOCKET_SETTINGS,
     settingsText:
       '`partysocket/ws` with `{ minReconnectionDelay: 100, maxReconnectionDelay: 100, reconnectionDelayGrowFactor: 1, connectionTimeout: 2000 }`',
     lacks: 'heartbeat, jitter, backpressure, drop events (a full queue drops silently)',
