@@ -9,18 +9,14 @@
  * session-lost report. In best-effort mode the same run loses the in-flight messages. Screenshot:
  * test/artifacts/demo-exactly-once.png (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
 import { type SessionLog, sessionLogger } from '../faults/exactly-once-harness';
-import { describeWithBrowser, screenshot } from '../helpers/browser';
+import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Generous for CI on two shared cores; a retry in the demo is at most 5 s away (its maxDelay). */
 const timeout = 15_000;
 const MESSAGES = 30;
@@ -35,10 +31,8 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
   const pageErrors: Error[] = [];
 
   beforeAll(() => {
-    // The page loads /dist/tether-ws.umd.js; `npm test` builds first, a lone run of this file may not.
-    if (!existsSync(`${ROOT}dist/tether-ws.umd.js`)) {
-      execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    }
+    // The page loads /dist/tether-ws.umd.js.
+    ensureUmdBuild();
   });
 
   afterEach(async () => {
@@ -50,15 +44,7 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
     expect(pageErrors.splice(0).map(String)).toEqual([]);
   });
 
-  async function expectState(page: Page, state: string): Promise<void> {
-    await page
-      .locator(`#state[data-state="${state}"]`)
-      .waitFor({ timeout })
-      .catch(async (error: unknown) => {
-        const shown = await page.locator('#state').getAttribute('data-state');
-        throw new Error(`#state never became "${state}"; it shows "${shown}"`, { cause: error });
-      });
-  }
+  const expectState = (page: Page, state: string) => expectDemoState(page, state, timeout);
 
   const logEntries = (page: Page, direction: 'sent' | 'received' | 'note'): Locator =>
     page.locator(`#log li[data-direction="${direction}"]`);

@@ -3,17 +3,13 @@
  * echo, the queue across a server restart, recovery from dropped connections, Disconnect, and
  * keyboard-only use. Screenshots go to test/artifacts/ (git-ignored).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { describeWithBrowser, screenshot } from '../helpers/browser';
+import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
 import { waitFor, waitUntil } from '../helpers/next-event';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Generous for CI on two shared cores; a retry in the demo is at most 5 s away (its maxDelay). */
 const timeout = 15_000;
 const DESKTOP = { width: 1280, height: 800 };
@@ -24,10 +20,8 @@ describeWithBrowser('demo page', (suite) => {
   const pageErrors: Error[] = [];
 
   beforeAll(() => {
-    // The page loads /dist/tether-ws.umd.js; `npm test` builds first, a lone run of this file may not.
-    if (!existsSync(`${ROOT}dist/tether-ws.umd.js`)) {
-      execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    }
+    // The page loads /dist/tether-ws.umd.js.
+    ensureUmdBuild();
   });
 
   afterEach(async () => {
@@ -53,16 +47,7 @@ describeWithBrowser('demo page', (suite) => {
   const logEntries = (page: Page, direction: 'sent' | 'received'): Locator =>
     page.locator(`#log li[data-direction="${direction}"]`);
 
-  /** Waits until the badge shows `state`; the failure names the state it shows instead. */
-  async function expectState(page: Page, state: string): Promise<void> {
-    await page
-      .locator(`#state[data-state="${state}"]`)
-      .waitFor({ timeout })
-      .catch(async (error: unknown) => {
-        const shown = await page.locator('#state').getAttribute('data-state');
-        throw new Error(`#state never became "${state}"; it shows "${shown}"`, { cause: error });
-      });
-  }
+  const expectState = (page: Page, state: string) => expectDemoState(page, state, timeout);
 
   async function type(page: Page, text: string): Promise<void> {
     await page.locator('#message').fill(text);

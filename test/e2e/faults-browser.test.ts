@@ -4,20 +4,15 @@
  * test/faults/client-faults.test.ts: order without duplicates, every queued message delivered,
  * recovery within the bound the options imply; the loss is printed, not hidden.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { type CountingEchoServer, figures, startCountingEchoServer, summary } from '../faults/harness';
-import { describeWithBrowser } from '../helpers/browser';
+import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { waitFor, waitUntil } from '../helpers/next-event';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const UMD = `${ROOT}dist/tether-ws.umd.js`;
 
 const HEARTBEAT = { interval: 300, timeout: 300 };
 const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5 };
@@ -67,10 +62,10 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
   let page: Page | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(UMD)) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    const umd = ensureUmdBuild();
     http = createServer((request, response) => {
       if (request.url === '/tether-ws.umd.js') {
-        response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(UMD));
+        response.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(umd));
       } else {
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
       }

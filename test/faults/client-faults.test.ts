@@ -14,31 +14,22 @@ import { type ClientOptions, WebSocketClient, type WebSocketConstructor } from '
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { waitFor, waitUntil } from '../helpers/next-event';
 import {
+  CONNECT_TIMEOUT,
   type CountingEchoServer,
+  FAULT_OPTIONS,
   figures,
+  HEARTBEAT,
+  RECONNECT,
   type SendLog,
+  SLACK,
+  STEP_MS,
   type StreamFigures,
   startCountingEchoServer,
   summary,
+  WAIT_MS,
 } from './harness';
 
-const HEARTBEAT = { interval: 300, timeout: 300 };
-const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5, resetAfter: 5000 };
-const CONNECT_TIMEOUT = 500;
-/** Added to every bound: timers run late on a loaded two-core machine; the bounds stay meaningful. */
-const SLACK = 1000;
-/** One numbered message every STEP_MS while the test streams. */
-const STEP_MS = 10;
-/** Bound on every wait for an event. */
-const WAIT_MS = 5000;
-
-const OPTIONS: ClientOptions = {
-  WebSocket: WS as unknown as WebSocketConstructor,
-  heartbeat: HEARTBEAT,
-  reconnect: RECONNECT,
-  connectTimeout: CONNECT_TIMEOUT,
-  closeTimeout: 500,
-};
+const OPTIONS: ClientOptions = { WebSocket: WS as unknown as WebSocketConstructor, ...FAULT_OPTIONS };
 
 interface Run {
   client: WebSocketClient;

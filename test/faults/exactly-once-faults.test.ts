@@ -26,18 +26,10 @@ import {
   sessionLogger,
   startStreamServer,
 } from './exactly-once-harness';
+import { CONNECT_TIMEOUT, FAULT_OPTIONS, HEARTBEAT, RECONNECT, SLACK, STEP_MS, WAIT_MS } from './harness';
 
-const HEARTBEAT = { interval: 300, timeout: 300 };
-const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5, resetAfter: 5000 };
-const CONNECT_TIMEOUT = 500;
 /** Far longer than any fault here: every session must resume. */
 const RESUME_WINDOW = 10_000;
-/** Added to every bound: timers run late on a loaded two-core machine; the bounds stay meaningful. */
-const SLACK = 1000;
-/** One numbered message every STEP_MS, each way, while the test streams. */
-const STEP_MS = 10;
-/** Bound on every wait for an event; also how long the backlog may take to drain after a fault. */
-const WAIT_MS = 5000;
 
 /** One client, its proxy, and what it sent, wrote and received. */
 interface Lane {
@@ -85,10 +77,7 @@ async function openLane(name: Lane['name'], port: number, path: string): Promise
     WebSocket: recordingWebSocket(written),
     delivery: 'exactly-once',
     resumeWindow: RESUME_WINDOW,
-    heartbeat: HEARTBEAT,
-    reconnect: RECONNECT,
-    connectTimeout: CONNECT_TIMEOUT,
-    closeTimeout: 500,
+    ...FAULT_OPTIONS,
   };
   const client = new WebSocketClient(proxy.url(path), options);
   const lane: Lane = {

@@ -8,11 +8,30 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type RawData, WebSocketServer } from 'ws';
+import type { ClientOptions } from '../../client/index.js';
 import { waitFor } from '../helpers/next-event';
 
 /** The client's default heartbeat messages (client/options.ts, server/heartbeat.ts). */
 export const PING = '__ping__';
 export const PONG = '__pong__';
+
+/** Timing shared by both Node fault suites (client-faults, exactly-once-faults): their bounds derive from it. */
+export const HEARTBEAT = { interval: 300, timeout: 300 };
+export const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5, resetAfter: 5000 };
+export const CONNECT_TIMEOUT = 500;
+/** The client options built from the timing above; each suite adds its `WebSocket` (and delivery). */
+export const FAULT_OPTIONS = {
+  heartbeat: HEARTBEAT,
+  reconnect: RECONNECT,
+  connectTimeout: CONNECT_TIMEOUT,
+  closeTimeout: 500,
+} satisfies ClientOptions;
+/** Added to every bound: timers run late on a loaded two-core machine; the bounds stay meaningful. */
+export const SLACK = 1000;
+/** One numbered message every STEP_MS (each way) while a test streams. */
+export const STEP_MS = 10;
+/** Bound on every wait for an event. */
+export const WAIT_MS = 5000;
 
 export interface CountingEchoServer {
   readonly port: number;

@@ -15,14 +15,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import {
-  createTetherServer,
-  handleProtocols,
-  type TetherServer,
-  type TetherSession,
-} from '../../server/tether/index.js';
+import type { TetherSession } from '../../server/tether/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
-import { MiniTetherClient, startWsServer } from '../helpers/tether-wire.js';
+import { MiniTetherClient } from '../helpers/tether-wire.js';
+import { type Served, serve, teardown } from '../server/tether-setup.js';
 
 type Payload = string | Buffer;
 
@@ -68,29 +64,36 @@ interface ServerSide {
   lost: string[];
 }
 
+/**
+ * The adapter under test on a ws server (`serve()`, port 0; `teardown()` closes it). Each session
+ * is recorded in the side `sideFor` returns for its id (which throws for a session it did not expect).
+ */
+async function serveRecording(sideFor: (sessionId: string) => ServerSide): Promise<Served> {
+  const served = await serve();
+  served.tether.on('session', (session) => {
+    const side = sideFor(session.id);
+    side.session = session;
+    side.sessions += 1;
+    session.on('message', (data) => side.received.push(data));
+    session.on('lost', ({ reason }) => side.lost.push(reason));
+  });
+  return served;
+}
+
 describe('tether.v1 adapter: exactly-once under random faults (property)', () => {
-  let tether: TetherServer;
-  let server: Awaited<ReturnType<typeof startWsServer>>;
+  let server: Served;
   const sides = new Map<string, ServerSide>();
   let runs = 0;
 
   beforeAll(async () => {
-    tether = createTetherServer();
-    tether.on('session', (session) => {
-      const side = sides.get(session.id);
-      if (!side) throw new Error(`unexpected session ${session.id}`);
-      side.session = session;
-      side.sessions += 1;
-      session.on('message', (data) => side.received.push(data));
-      session.on('lost', ({ reason }) => side.lost.push(reason));
+    server = await serveRecording((id) => {
+      const side = sides.get(id);
+      if (!side) throw new Error(`unexpected session ${id}`);
+      return side;
     });
-    server = await startWsServer((socket, request) => tether.handle(socket, request), { handleProtocols });
   });
 
-  afterAll(async () => {
-    tether.close();
-    await server.close();
-  });
+  afterAll(teardown);
 
   /** Connects, retrying when a fault kills the handshake itself (an armed cut fires on the next chunk). */
   async function connect(client: MiniTetherClient): Promise<void> {
@@ -172,7 +175,7 @@ describe('tether.v1 adapter: exactly-once under random faults (property)', () =>
       fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 25 }), (actions) => run(actions)),
       { numRuns: 50 },
     );
-    expect(tether.sessions).toBe(0);
+    expect(server.tether.sessions).toBe(0);
   });
 });
 
@@ -190,27 +193,17 @@ class TrackedWS extends WS {
 }
 
 describe('tether.v1 adapter with WebSocketClient (exactly-once): exactly-once under random faults (property)', () => {
-  let tether: TetherServer;
-  let server: Awaited<ReturnType<typeof startWsServer>>;
+  let server: Served;
   let side: ServerSide | undefined;
 
   beforeAll(async () => {
-    tether = createTetherServer();
-    tether.on('session', (session) => {
-      if (!side) throw new Error(`session ${session.id} outside a run`);
-      side.session = session;
-      side.sessions += 1;
-      const mine = side;
-      session.on('message', (data) => mine.received.push(data));
-      session.on('lost', ({ reason }) => mine.lost.push(reason));
+    server = await serveRecording((id) => {
+      if (!side) throw new Error(`session ${id} outside a run`);
+      return side;
     });
-    server = await startWsServer((socket, request) => tether.handle(socket, request), { handleProtocols });
   });
 
-  afterAll(async () => {
-    tether.close();
-    await server.close();
-  });
+  afterAll(teardown);
 
   async function run(actions: ClientAction[]): Promise<void> {
     const current: ServerSide = { session: undefined, sessions: 0, received: [], sent: [], lost: [] };

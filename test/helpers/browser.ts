@@ -5,7 +5,8 @@
  * A missing browser fails the suite in CI (where `CI` is set) and skips it, with a console note
  * saying how to get one, on a developer's machine.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type LaunchOptions, type Page } from 'playwright-core';
@@ -31,6 +32,33 @@ export const CHROMIUM_ARGS: readonly string[] = [
 
 /** `test/artifacts/`, git-ignored. */
 const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The UMD build (`dist/tether-ws.umd.js`) that the demo page and the browser fault page load. */
+export const UMD_BUNDLE = join(ROOT, 'dist', 'tether-ws.umd.js');
+
+/**
+ * Builds `dist/` with vite when {@link UMD_BUNDLE} is missing, and returns its path. `npm test`
+ * builds first; a lone run of an e2e file may not have. Call it in `beforeAll`.
+ */
+export function ensureUmdBuild(): string {
+  if (!existsSync(UMD_BUNDLE)) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  return UMD_BUNDLE;
+}
+
+/**
+ * Waits until the demo page's `#state` badge shows `state`; the failure names the state it shows
+ * instead.
+ */
+export async function expectDemoState(page: Page, state: string, timeout: number): Promise<void> {
+  await page
+    .locator(`#state[data-state="${state}"]`)
+    .waitFor({ timeout })
+    .catch(async (error: unknown) => {
+      const shown = await page.locator('#state').getAttribute('data-state');
+      throw new Error(`#state never became "${state}"; it shows "${shown}"`, { cause: error });
+    });
+}
 
 /** The browser that would be used: `CHROME_PATH` if set, else `/usr/bin/chromium`. */
 function chromiumCandidate(): string {

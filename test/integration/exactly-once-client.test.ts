@@ -303,6 +303,22 @@ function opened<In>(client: WebSocketClient<In, SendData>): Promise<unknown> {
   return waitFor(client, 'open', { timeoutMs: WAIT, label: 'client' });
 }
 
+/**
+ * Answers the client's first hello on `server` with a fresh welcome (`recv` 0, not resumed) and
+ * waits for `open`. Returns that connection and the sid the client proposed.
+ */
+async function welcomeFirst<In>(
+  server: { connection(index: number): Promise<RawConnection> },
+  client: WebSocketClient<In, SendData>,
+): Promise<{ first: RawConnection; sid: string }> {
+  const first = await server.connection(0);
+  const sid = String((await first.hello()).sid);
+  const open = opened(client);
+  first.welcome(sid, 0, false);
+  await open;
+  return { first, sid };
+}
+
 function lastSocket(recorded: { sockets: ClientWire[] }): ClientWire {
   const socket = recorded.sockets.at(-1);
   if (!socket) throw new Error('the client created no socket');
@@ -505,11 +521,7 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
       const server = await startRawServer();
       const { client, sockets, lost } = exactlyOnceClient(server.url);
       client.open();
-      const first = await server.connection(0);
-      const sid = String((await first.hello()).sid);
-      const open = opened(client);
-      first.welcome(sid, 0, false);
-      await open;
+      const { first, sid } = await welcomeFirst(server, client);
       for (const text of ['c1', 'c2', 'c3', 'c4', 'c5']) client.send(text);
       await first.until((frame) => frame.type === 'message' && frame.seq === 5, 'm5');
       first.send('a3');
@@ -532,11 +544,7 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
       const server = await startRawServer();
       const { client, lost } = exactlyOnceClient(server.url);
       client.open();
-      const first = await server.connection(0);
-      const sid = String((await first.hello()).sid);
-      const open = opened(client);
-      first.welcome(sid, 0, false);
-      await open;
+      const { first, sid } = await welcomeFirst(server, client);
       for (const text of ['c1', 'c2', 'c3', 'c4']) client.send(text);
       await first.until((frame) => frame.type === 'message' && frame.seq === 4, 'm4');
       first.send('a2');
@@ -863,11 +871,7 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
       const server = await startRawServer();
       const recorded = exactlyOnceClient(server.url, options);
       recorded.client.open();
-      const connection = await server.connection(0);
-      const hello = await connection.hello();
-      const open = opened(recorded.client);
-      connection.welcome(String(hello.sid), 0, false);
-      await open;
+      const { first: connection } = await welcomeFirst(server, recorded.client);
       return { ...recorded, connection };
     }
 
