@@ -9,7 +9,7 @@ import { ServerMetrics } from './metrics.js';
 import { normalizeServerOptions, type ServerOptions } from './options.js';
 import { isOriginAllowed } from './origin.js';
 import { createReliableEndpoint, RELIABLE_PATH, selectSubprotocol } from './reliable.js';
-import { closeHttpServer, closeWebSockets } from './shutdown.js';
+import { closeHttpServer, closeWebSockets, SHUTDOWN_REASON } from './shutdown.js';
 import { attachWebSockets } from './websocket.js';
 
 export type { LogFields, LogFormat, Logger } from './logger.js';
@@ -75,12 +75,12 @@ export function createServer(options: ServerOptions = {}): DevServer {
   // `socket.setTimeout(0)` once a handshake completes, so open WebSockets are exempt.
   httpServer.setTimeout(config.handshakeTimeoutMs * 2);
 
-  let countOpen = () => 0;
-  const metrics = new ServerMetrics(() => countOpen());
+  // Read only when the metrics are collected, by which time `wss` exists.
+  const metrics = new ServerMetrics(() => wss.clients.size);
   const { wss, route } = attachWebSockets(app, httpServer, {
     maxPayload: config.maxPayload,
     checkUpgrade: (req) => {
-      if (closing) return { status: 503, reason: 'Server shutting down', kind: 'shutting-down' };
+      if (closing) return { status: 503, reason: SHUTDOWN_REASON, kind: 'shutting-down' };
       const origin = req.headers.origin;
       const allowed = isOriginAllowed(origin, { ownOrigin, allowedOrigins: config.allowedOrigins });
       if (!allowed) return { status: 403, reason: 'Origin not allowed', kind: 'origin' };
@@ -103,7 +103,6 @@ export function createServer(options: ServerOptions = {}): DevServer {
     handleProtocols: selectSubprotocol,
   });
 
-  countOpen = () => wss.clients.size;
   const stopPolicing = policeConnections(wss, config, metrics, log);
 
   route(

@@ -2,15 +2,11 @@ import { ConfigError } from './errors.js';
 import type { LogFormat } from './logger.js';
 import { DEFAULT_SERVER_OPTIONS } from './options.js';
 import {
-  EXPECTED_BYTES,
   EXPECTED_HOST,
-  EXPECTED_LIMIT,
-  EXPECTED_MS,
   EXPECTED_ORIGIN,
-  EXPECTED_PORT,
   isHost,
-  isPort,
-  isPositiveInteger,
+  NUMBER_RULES,
+  type NumericSetting,
   parseOrigin,
 } from './validate.js';
 
@@ -73,21 +69,23 @@ const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
  * @example const { port, host } = loadConfig(process.env);
  */
 export function loadConfig(env: ServerEnv = process.env): ServerConfig {
-  const port = readVar(env, 'PORT', DEFAULT_SERVER_OPTIONS.port, (raw) => {
-    const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
-    return isPort(port) ? port : fail('PORT', raw, EXPECTED_PORT);
-  });
-  const host = readVar(env, 'HOST', DEFAULT_SERVER_OPTIONS.host, (raw) =>
-    isHost(raw) ? raw : fail('HOST', raw, EXPECTED_HOST),
-  );
-  const log = readVar(env, 'LOG', 'info', (raw): LogMode => {
-    const mode = LOG_MODES.find((mode) => mode === raw);
-    return mode ?? fail('LOG', raw, LOG_MODES.map((mode) => `"${mode}"`).join(' or '));
-  });
-  const maxPayload = readVar(env, 'MAX_PAYLOAD', DEFAULT_SERVER_OPTIONS.maxPayload, (raw) => {
-    const bytes = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    return isPositiveInteger(bytes) ? bytes : fail('MAX_PAYLOAD', raw, EXPECTED_BYTES);
-  });
+  const d = DEFAULT_SERVER_OPTIONS;
+  // Digits only: `Number()` alone would also take "1e3", " 80" or "0x50". A port has at most 5 of them.
+  const integer = (name: keyof ServerEnv, setting: NumericSetting, digits = /^\d+$/) =>
+    readVar(env, name, d[setting], (raw) => {
+      const value = digits.test(raw) ? Number(raw) : Number.NaN;
+      const { valid, expected } = NUMBER_RULES[setting];
+      return valid(value) ? value : fail(name, raw, expected);
+    });
+  const oneOf = <T extends string>(name: keyof ServerEnv, fallback: T, choices: readonly T[]) =>
+    readVar(env, name, fallback, (raw) => {
+      const choice = choices.find((item) => item === raw);
+      return choice ?? fail(name, raw, choices.map((item) => `"${item}"`).join(' or '));
+    });
+  const port = integer('PORT', 'port', /^\d{1,5}$/);
+  const host = readVar(env, 'HOST', d.host, (raw) => (isHost(raw) ? raw : fail('HOST', raw, EXPECTED_HOST)));
+  const log = oneOf<LogMode>('LOG', 'info', LOG_MODES);
+  const maxPayload = integer('MAX_PAYLOAD', 'maxPayload');
   const allowedOrigins = readVar(env, 'ALLOWED_ORIGINS', [] as string[], (raw) =>
     raw
       .split(',')
@@ -99,16 +97,7 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
           fail('ALLOWED_ORIGINS', raw, `comma-separated origins, each ${EXPECTED_ORIGIN}`),
       ),
   );
-  const logFormat = readVar(env, 'LOG_FORMAT', 'text', (raw): LogFormat => {
-    const format = LOG_FORMATS.find((format) => format === raw);
-    return format ?? fail('LOG_FORMAT', raw, LOG_FORMATS.map((format) => `"${format}"`).join(' or '));
-  });
-  const d = DEFAULT_SERVER_OPTIONS;
-  const integer = (name: keyof ServerEnv, fallback: number, min: 0 | 1, expected: string) =>
-    readVar(env, name, fallback, (raw) => {
-      const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-      return Number.isSafeInteger(value) && value >= min ? value : fail(name, raw, expected);
-    });
+  const logFormat = oneOf<LogFormat>('LOG_FORMAT', 'text', LOG_FORMATS);
   return Object.freeze({
     port,
     host,
@@ -116,21 +105,11 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
     logFormat,
     maxPayload,
     allowedOrigins: Object.freeze(allowedOrigins),
-    heartbeatIntervalMs: integer(
-      'HEARTBEAT_INTERVAL_MS',
-      d.heartbeatIntervalMs,
-      0,
-      `${EXPECTED_MS} (0 turns it off)`,
-    ),
-    maxConnections: integer('MAX_CONNECTIONS', d.maxConnections, 0, EXPECTED_LIMIT),
-    messageRate: integer('MESSAGE_RATE', d.messageRate, 0, EXPECTED_LIMIT),
-    messageBurst: integer('MESSAGE_BURST', d.messageBurst, 1, 'a positive integer number of messages'),
-    handshakeTimeoutMs: integer(
-      'HANDSHAKE_TIMEOUT_MS',
-      d.handshakeTimeoutMs,
-      1,
-      'a positive integer number of milliseconds',
-    ),
+    heartbeatIntervalMs: integer('HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs'),
+    maxConnections: integer('MAX_CONNECTIONS', 'maxConnections'),
+    messageRate: integer('MESSAGE_RATE', 'messageRate'),
+    messageBurst: integer('MESSAGE_BURST', 'messageBurst'),
+    handshakeTimeoutMs: integer('HANDSHAKE_TIMEOUT_MS', 'handshakeTimeoutMs'),
   });
 }
 

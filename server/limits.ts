@@ -35,7 +35,7 @@ export function checkCapacity(open: number, maxConnections: number): UpgradeRefu
  * per-connection rate limit (1008 on a flood), oversize messages (ws closes those with 1009), and
  * the protocol heartbeat that terminates peers that stopped answering pings.
  * Must be called before any route handler sees a socket, so a flooding message is refused before
- * it is echoed. Returns a function that stops the heartbeat timer.
+ * it is echoed. Returns a function that stops the heartbeat timer and detaches from `wss`.
  */
 export function policeConnections(
   wss: WebSocketServer,
@@ -43,7 +43,7 @@ export function policeConnections(
   metrics: ServerMetrics,
   log: Logger,
 ): () => void {
-  wss.prependListener('connection', (socket: WebSocket, req: IncomingMessage) => {
+  const onConnection = (socket: WebSocket, req: IncomingMessage) => {
     metrics.connectionOpened();
     const remote = req.socket.remoteAddress ?? 'unknown address';
     const bucket =
@@ -67,15 +67,22 @@ export function policeConnections(
     socket.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') metrics.refused('max-payload');
     });
-  });
-  if (limits.heartbeatIntervalMs === 0) return () => {};
-  return startLiveness(wss, limits.heartbeatIntervalMs, () => {
-    metrics.refused('heartbeat-timeout');
-    log.info('[limit] terminating a connection that did not answer the last ping', {
-      event: 'refused',
-      reason: 'heartbeat-timeout',
-    });
-  });
+  };
+  wss.prependListener('connection', onConnection);
+  const stopLiveness =
+    limits.heartbeatIntervalMs === 0
+      ? () => {}
+      : startLiveness(wss, limits.heartbeatIntervalMs, () => {
+          metrics.refused('heartbeat-timeout');
+          log.info('[limit] terminating a connection that did not answer the last ping', {
+            event: 'refused',
+            reason: 'heartbeat-timeout',
+          });
+        });
+  return () => {
+    stopLiveness();
+    wss.off('connection', onConnection);
+  };
 }
 
 function byteLength(data: RawData): number {

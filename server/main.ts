@@ -15,19 +15,9 @@ try {
 }
 
 const logger = createLogger(config.logFormat);
-const server = createServer({
-  port: config.port,
-  host: config.host,
-  maxPayload: config.maxPayload,
-  allowedOrigins: config.allowedOrigins,
-  heartbeatIntervalMs: config.heartbeatIntervalMs,
-  maxConnections: config.maxConnections,
-  messageRate: config.messageRate,
-  messageBurst: config.messageBurst,
-  handshakeTimeoutMs: config.handshakeTimeoutMs,
-  logger,
-  quiet: config.log === 'quiet',
-});
+// Every other setting read from the environment is a createServer() option of the same name.
+const { log, logFormat, ...settings } = config;
+const server = createServer({ ...settings, logger, quiet: log === 'quiet' });
 
 /**
  * The server's own lifecycle lines: plain on stdout for people (and the tests that look for

@@ -2,16 +2,11 @@ import { ConfigError } from './errors.js';
 import { consoleLogger, type Logger, quietLogger } from './logger.js';
 import { DEFAULT_DEMO_DIR, DEFAULT_DIST_DIR } from './paths.js';
 import {
-  EXPECTED_BYTES,
   EXPECTED_HOST,
-  EXPECTED_LIMIT,
-  EXPECTED_MS,
   EXPECTED_ORIGIN,
-  EXPECTED_PORT,
   isHost,
-  isNonNegativeInteger,
-  isPort,
-  isPositiveInteger,
+  NUMBER_RULES,
+  type NumericSetting,
   parseOrigin,
 } from './validate.js';
 
@@ -147,37 +142,19 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
  */
 export function normalizeServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
   const d = DEFAULT_SERVER_OPTIONS;
-  const port = check('port', options.port ?? d.port, isPort, EXPECTED_PORT);
+  const number = (name: NumericSetting) => {
+    const { valid, expected } = NUMBER_RULES[name];
+    return check(name, options[name] ?? d[name], valid, expected);
+  };
+  const port = number('port');
   const host = check('host', options.host ?? d.host, isHost, EXPECTED_HOST);
-  const maxPayload = check(
-    'maxPayload',
-    options.maxPayload ?? d.maxPayload,
-    isPositiveInteger,
-    EXPECTED_BYTES,
-  );
-  const shutdownTimeoutMs = check(
-    'shutdownTimeoutMs',
-    options.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
-    isNonNegativeInteger,
-    EXPECTED_MS,
-  );
-  const limit = (name: keyof typeof d & keyof ServerOptions, expected: string) =>
-    check(name, options[name] ?? d[name], isNonNegativeInteger, expected);
-  const heartbeatIntervalMs = limit('heartbeatIntervalMs', `${EXPECTED_MS} (0 turns it off)`);
-  const maxConnections = limit('maxConnections', EXPECTED_LIMIT);
-  const messageRate = limit('messageRate', EXPECTED_LIMIT);
-  const messageBurst = check(
-    'messageBurst',
-    options.messageBurst ?? d.messageBurst,
-    isPositiveInteger,
-    'a positive integer number of messages',
-  );
-  const handshakeTimeoutMs = check(
-    'handshakeTimeoutMs',
-    options.handshakeTimeoutMs ?? d.handshakeTimeoutMs,
-    isPositiveInteger,
-    'a positive integer number of milliseconds',
-  );
+  const maxPayload = number('maxPayload');
+  const shutdownTimeoutMs = number('shutdownTimeoutMs');
+  const heartbeatIntervalMs = number('heartbeatIntervalMs');
+  const maxConnections = number('maxConnections');
+  const messageRate = number('messageRate');
+  const messageBurst = number('messageBurst');
+  const handshakeTimeoutMs = number('handshakeTimeoutMs');
   const origins = options.allowedOrigins ?? d.allowedOrigins;
   if (!Array.isArray(origins)) {
     throw new ConfigError('INVALID_OPTION', 'allowedOrigins', origins, `an array of ${EXPECTED_ORIGIN}`);

@@ -4,7 +4,6 @@ import {
   createTetherServer,
   handleProtocols,
   TETHER_PROTOCOL,
-  type TetherServer,
   type TetherServerOptions,
 } from './tether/index.js';
 import type { WebSocketHandler } from './websocket.js';
@@ -16,8 +15,6 @@ export const RELIABLE_PATH = '/reliable';
 export interface ReliableEndpoint {
   /** The route handler for {@link RELIABLE_PATH}. */
   readonly handler: WebSocketHandler;
-  /** The adapter behind it (`tether.sessions` is the number of sessions held). */
-  readonly tether: TetherServer;
   /** Ends every session with 1001 and releases the adapter's timers (on server shutdown). */
   close(): void;
 }
@@ -66,7 +63,6 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
   });
   return {
     handler: (socket, req) => tether.handle(socket, req),
-    tether,
     close: () => tether.close(),
   };
 }

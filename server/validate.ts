@@ -3,16 +3,15 @@ import { isIP } from 'node:net';
 // Checks shared by the environment parser (config.ts) and the option normaliser (options.ts), so that
 // both accept exactly the same values and describe them with the same words.
 
-export const EXPECTED_PORT = 'an integer from 0 to 65535 (0 picks a free port)';
+const EXPECTED_PORT = 'an integer from 0 to 65535 (0 picks a free port)';
 export const EXPECTED_HOST =
   'a host name or IP address without scheme or port, such as localhost, 127.0.0.1, 0.0.0.0 or ::1';
-export const EXPECTED_BYTES = 'a positive integer number of bytes';
-export const EXPECTED_LIMIT = 'a non-negative integer (0 means no limit)';
-export const EXPECTED_MS = 'a non-negative integer number of milliseconds';
+const EXPECTED_LIMIT = 'a non-negative integer (0 means no limit)';
+const EXPECTED_MS = 'a non-negative integer number of milliseconds';
 export const EXPECTED_ORIGIN =
   'an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path)';
 
-export function isPort(value: unknown): value is number {
+function isPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
 }
 
@@ -22,11 +21,11 @@ export function isHost(value: unknown): value is string {
   return typeof value === 'string' && (isIP(value) !== 0 || HOST_NAME.test(value));
 }
 
-export function isPositiveInteger(value: unknown): value is number {
+function isPositiveInteger(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
 }
 
-export function isNonNegativeInteger(value: unknown): value is number {
+function isNonNegativeInteger(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
@@ -47,3 +46,26 @@ export function parseOrigin(value: unknown): string | undefined {
   const http = url.protocol === 'http:' || url.protocol === 'https:';
   return bare && http && !value.endsWith('/') ? url.origin : undefined;
 }
+
+/** What a numeric setting accepts, and the words that say so. */
+interface NumberRule {
+  readonly valid: (value: unknown) => value is number;
+  readonly expected: string;
+}
+
+/**
+ * The numeric settings, keyed by their `createServer()` option name. `loadConfig()` applies the same
+ * rule to the matching environment variable once it has turned the digits into a number.
+ */
+export const NUMBER_RULES = {
+  port: { valid: isPort, expected: EXPECTED_PORT },
+  maxPayload: { valid: isPositiveInteger, expected: 'a positive integer number of bytes' },
+  shutdownTimeoutMs: { valid: isNonNegativeInteger, expected: EXPECTED_MS },
+  heartbeatIntervalMs: { valid: isNonNegativeInteger, expected: `${EXPECTED_MS} (0 turns it off)` },
+  maxConnections: { valid: isNonNegativeInteger, expected: EXPECTED_LIMIT },
+  messageRate: { valid: isNonNegativeInteger, expected: EXPECTED_LIMIT },
+  messageBurst: { valid: isPositiveInteger, expected: 'a positive integer number of messages' },
+  handshakeTimeoutMs: { valid: isPositiveInteger, expected: 'a positive integer number of milliseconds' },
+} as const satisfies Record<string, NumberRule>;
+
+export type NumericSetting = keyof typeof NUMBER_RULES;

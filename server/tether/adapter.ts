@@ -4,7 +4,7 @@ import { CLOSE_PROTOCOL_ERROR, Connection } from './connection.js';
 import { Emitter, type Listener } from './emitter.js';
 import { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
 import { normalizeTetherOptions, type ResolvedTetherOptions, type TetherServerOptions } from './options.js';
-import { CLOSE_GOING_AWAY, Session, type TetherSession } from './session.js';
+import { CLOSE_GOING_AWAY, Session, SHUTDOWN_REASON, type TetherSession } from './session.js';
 
 /** Events of a {@link TetherServer}. */
 export interface TetherServerEvents {
@@ -87,7 +87,7 @@ class Adapter implements TetherServer {
   handle(socket: WebSocket, request?: IncomingMessage): void {
     if (socket.readyState !== socket.OPEN) return;
     if (this.#closed) {
-      socket.close(CLOSE_GOING_AWAY, 'Server shutting down');
+      socket.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
       return;
     }
     if (socket.protocol !== TETHER_PROTOCOL) {
@@ -113,7 +113,7 @@ class Adapter implements TetherServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const connection of this.#pending) connection.close(CLOSE_GOING_AWAY, 'Server shutting down');
+    for (const connection of this.#pending) connection.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
     this.#pending.clear();
     // Each session removes itself from the map as it ends: iterate over a copy.
     for (const session of [...this.#sessions.values()]) session.shutdown();

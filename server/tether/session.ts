@@ -98,6 +98,8 @@ export interface Link {
 /** Close codes (RFC 6455 §7.4.1; 4000-4999 are for applications). */
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
+/** The reason sent with {@link CLOSE_GOING_AWAY} when the adapter closes. */
+export const SHUTDOWN_REASON = 'Server shutting down';
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_TAKEN_OVER = 4001;
 
@@ -231,7 +233,7 @@ export class Session implements TetherSession {
   shutdown(): void {
     if (this.#state === 'ended') return;
     this.#flushAck();
-    this.#end('closed', { code: CLOSE_GOING_AWAY, reason: 'Server shutting down' });
+    this.#end('closed', { code: CLOSE_GOING_AWAY, reason: SHUTDOWN_REASON });
   }
 
   /** Adapter: `link` closed (or broke the protocol). Starts the resume window unless another link took over. */

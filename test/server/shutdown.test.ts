@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createServer } from '../../server/app.js';
 import { startDevServer } from '../helpers/dev-server.js';
 import { Clients, closeOf, nextEvent } from './support.js';
@@ -54,6 +54,18 @@ describe('close()', () => {
     } finally {
       socket.destroy();
     }
+  });
+
+  it('stops the heartbeat interval', async () => {
+    // Only intervals are faked: Node's own HTTP timers come from node:timers and are not counted.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const dev = await startDevServer({ heartbeatIntervalMs: 60_000 });
+    expect(vi.getTimerCount()).toBe(1);
+    await dev.close();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('is idempotent: a second call returns the same promise', async () => {

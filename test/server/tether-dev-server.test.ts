@@ -98,10 +98,18 @@ describe('dev server: /reliable', () => {
   });
 
   it('ends its sessions on close(), without waiting for their resume window', async () => {
-    dev = await startDevServer();
+    const lines: string[] = [];
+    const logger: Logger = { info: (line) => lines.push(line), error: (line) => lines.push(line) };
+    dev = await startDevServer({ logger, quiet: false });
     const { peer } = await connect('dev-close');
     const closing = dev.close();
     expect(await peer.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
     await closing;
+    // The shutdown's own 1001 to every socket would also reach the peer: only the session's end
+    // (and no resume window started) shows that the adapter itself was closed.
+    expect(lines.filter((line) => line.startsWith('[reliable dev-close]'))).toEqual([
+      '[reliable dev-close] new session',
+      '[reliable dev-close] ended (closed), 0 message(s) not acknowledged',
+    ]);
   });
 });
