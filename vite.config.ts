@@ -1,23 +1,39 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const coreEntry = fileURLToPath(new URL('./client/index.ts', import.meta.url));
+
 // One config for the library build and the test runner.
-// The build emits dist/tether-ws.js (ESM) and dist/tether-ws.umd.js (UMD, global `TetherWS`),
-// both minified: Vite's `build.minify` leaves the ES output pretty-printed, so minification is
-// asked of rolldown's output directly (see ../shared/TOOLCHAIN.md).
-export default defineConfig({
+// `vite build` emits the ES entries: dist/tether-ws.js (the core) and dist/exactly-once.js (the
+// opt-in delivery mode, which imports the core rather than copying it). `vite build --mode umd`
+// emits dist/tether-ws.umd.js (global `TetherWS`, core and exactly-once together): Vite cannot
+// write UMD for several entries. Both minified: Vite's `build.minify` leaves the ES output
+// pretty-printed, so minification is asked of rolldown's output directly (see ../shared/TOOLCHAIN.md).
+// client/exactly-once/ imports the core as 'tether-ws' (the package's own name): the ES build keeps
+// that import (written as ./tether-ws.js), everything else (UMD build, tests) resolves it to source.
+export default defineConfig(({ mode, command }) => ({
+  resolve: {
+    alias: command === 'build' && mode !== 'umd' ? [] : [{ find: /^tether-ws$/, replacement: coreEntry }],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: false,
     sourcemap: true,
     target: 'es2022',
-    lib: {
-      entry: 'client/index.ts',
-      name: 'TetherWS',
-      formats: ['es', 'umd'],
-      fileName: (format) => (format === 'es' ? 'tether-ws.js' : 'tether-ws.umd.js'),
-    },
+    lib:
+      mode === 'umd'
+        ? { entry: 'client/umd.ts', name: 'TetherWS', formats: ['umd'], fileName: () => 'tether-ws.umd.js' }
+        : {
+            entry: { 'tether-ws': 'client/index.ts', 'exactly-once': 'client/exactly-once/index.ts' },
+            formats: ['es'],
+            fileName: (_format, name) => `${name}.js`,
+          },
     rolldownOptions: {
-      output: { minify: true },
+      external: mode === 'umd' ? [] : ['tether-ws'],
+      output: {
+        minify: true,
+        paths: (mode === 'umd' ? {} : { 'tether-ws': './tether-ws.js' }) as Record<string, string>,
+      },
     },
   },
   test: {
@@ -57,4 +73,4 @@ export default defineConfig({
       },
     ],
   },
-});
+}));

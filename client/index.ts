@@ -1,5 +1,6 @@
 export type { Codec, MessageData, SendData } from './codec.js';
 export { jsonCodec } from './codec.js';
+export type { Delivery, DeliveryHost, DeliveryLink } from './delivery.js';
 export type { TetherErrorCode } from './errors.js';
 export { TetherError, TetherRangeError, TetherTypeError } from './errors.js';
 export type { ClientEventMap, CloseEvent } from './events.js';
@@ -11,7 +12,7 @@ export type {
   WebSocketConstructor,
 } from './options.js';
 export { DEFAULT_OPTIONS, NO_RETRY_CODES } from './options.js';
-export type { DropReason } from './queue.js';
+export type { DropReason, OutboundQueue, QueuedMessage } from './queue.js';
 export type { ConnectionState } from './state.js';
 export type { UrlProvider } from './url.js';
 export { WebSocketClient } from './websocket-client.js';

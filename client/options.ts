@@ -1,5 +1,6 @@
 import type { Codec, MessageData, SendData } from './codec.js';
 import { isSendable, passthroughCodec } from './codec.js';
+import type { Delivery } from './delivery.js';
 import { invalid } from './errors.js';
 
 /** What `close` listeners and `shouldReconnect` receive about a closed socket. */
@@ -102,25 +103,12 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
   watchNetwork?: boolean;
   /**
    * `'best-effort'`: queued messages are delivered in order; a message already written to a socket
-   * that dies may be lost. `'exactly-once'`: speak the `tether.v1` resume protocol
-   * (docs/protocol.md) with a server using `tether-ws/server`: every message in both directions is
-   * delivered exactly once, in order, across disconnects shorter than `resumeWindow`; what cannot be
-   * is reported by `session-lost`. Turns the heartbeat on unless `heartbeat` says otherwise.
+   * that dies may be lost. `exactlyOnce()` from `tether-ws/exactly-once`: every message in both
+   * directions is delivered exactly once, in order, across disconnects shorter than its resume
+   * window (docs/protocol.md); it turns the heartbeat on unless `heartbeat` says otherwise.
    * @default 'best-effort'
    */
-  delivery?: 'best-effort' | 'exactly-once';
-  /**
-   * Exactly-once only: how long a session may stay disconnected before it is given up
-   * (`session-lost` with reason `'expired'`), in ms. Match the server's window.
-   * @default 60000
-   */
-  resumeWindow?: number;
-  /**
-   * Exactly-once only: what to do when the server does not select `tether.v1`. `'fail'` emits
-   * `PROTOCOL_UNSUPPORTED` and closes without retrying; `'best-effort'` carries on in that mode.
-   * @default 'fail'
-   */
-  fallback?: 'fail' | 'best-effort';
+  delivery?: 'best-effort' | Delivery;
   /** Encodes sent values and decodes received data. @default passthrough */
   codec?: Codec<In, Out>;
   /** The `WebSocket` constructor. @default globalThis.WebSocket, looked up at `open()` */
@@ -146,9 +134,7 @@ export const DEFAULT_OPTIONS = {
   closeTimeout: 5_000,
   highWaterMark: 1_048_576,
   watchNetwork: true,
-  delivery: 'best-effort' as NonNullable<ClientOptions['delivery']>,
-  resumeWindow: 60_000,
-  fallback: 'fail' as NonNullable<ClientOptions['fallback']>,
+  delivery: 'best-effort' as 'best-effort' | Delivery,
   reconnect: {
     minDelay: 1_000,
     maxDelay: 30_000,
@@ -197,8 +183,6 @@ const AT_LEAST_ONE = ['connectTimeout', 'closeTimeout', 'factor', 'interval', 't
 const CHOICES: Record<string, readonly string[]> = {
   binaryType: ['blob', 'arraybuffer'],
   overflow: ['drop-oldest', 'drop-newest', 'throw'],
-  delivery: ['best-effort', 'exactly-once'],
-  fallback: ['fail', 'best-effort'],
 };
 
 /** Checks one value against the kind of its default; `key` picks the rules, `name` is for messages. */
@@ -213,6 +197,11 @@ function check(key: string, name: string, value: unknown, fallback: unknown): un
     if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', name, value, expected);
     if (value < min || value > max || (integer && value !== max && !Number.isInteger(value))) {
       throw invalid('option', name, value, expected, true);
+    }
+  } else if (key === 'delivery') {
+    // A mode is an object made by its own entry point (exactlyOnce()), so its code is opt-in.
+    if (value !== 'best-effort' && typeof (value as Partial<Delivery> | null)?.link !== 'function') {
+      throw invalid('option', name, value, '"best-effort" or exactlyOnce() from "tether-ws/exactly-once"');
     }
   } else if (CHOICES[key] && !CHOICES[key].includes(value as string)) {
     const expected = `one of ${CHOICES[key].map((c) => `"${c}"`).join(', ')}`;
@@ -260,8 +249,8 @@ export function normalizeOptions<In, Out>(
 ): ResolvedOptions<In, Out> {
   const given = (input ?? {}) as ClientOptions<In, Out>;
   // `heartbeat` defaults to off although its group has defaults: only `true` or an object enable it,
-  // or exactly-once delivery, whose half-open detection depends on it (docs/protocol.md §6).
-  const heartbeatOn = given.heartbeat ?? given.delivery === 'exactly-once';
+  // or a delivery mode such as exactly-once, whose half-open detection depends on it (docs/protocol.md §6).
+  const heartbeatOn = given.heartbeat ?? typeof given.delivery === 'object';
   const defaults = { ...DEFAULT_OPTIONS, heartbeat: heartbeatOn ? DEFAULT_OPTIONS.heartbeat : false };
   const withHeartbeat = input && typeof input === 'object' ? { ...input, heartbeat: heartbeatOn } : input;
   const resolved = resolve(defaults, withHeartbeat, '', false) as ResolvedOptions<In, Out>;

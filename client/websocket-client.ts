@@ -1,11 +1,11 @@
 import { backoffDelay } from './backoff.js';
 import type { MessageData, SendData } from './codec.js';
 import { isSendable } from './codec.js';
+import type { Delivery, DeliveryLink } from './delivery.js';
 import { Disposables } from './disposables.js';
 import { Emitter } from './emitter.js';
 import { invalid, TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
-import { ExactlyOnceLink } from './exactly-once-link.js';
 import type { ClientOptions, CloseInfo, ResolvedOptions, WebSocketConstructor } from './options.js';
 import { normalizeOptions } from './options.js';
 import type { QueuedMessage } from './queue.js';
@@ -58,8 +58,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #awaitingPong = false;
   /** Cancels the pending heartbeat timer, or the pending retry timer while reconnecting. */
   #cancelTimer = noop;
-  /** The exactly-once protocol's side of things; undefined in best-effort mode. */
-  readonly #link: ExactlyOnceLink<Out> | undefined;
+  /** The delivery mode's side of things (exactly-once); undefined in best-effort mode. */
+  readonly #link: DeliveryLink<Out> | undefined;
   #openWaiters: Waiter[] = [];
   #closeWaiters: Array<() => void> = [];
 
@@ -78,7 +78,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#queue = new OutboundQueue(this.#options.queue, ({ data }, reason) =>
       this.#events.emit('drop', { data, reason }),
     );
-    this.#link = this.#options.delivery === 'exactly-once' ? this.#createLink() : undefined;
+    this.#link = this.#options.delivery === 'best-effort' ? undefined : this.#createLink();
     // Deferred so that listeners added right after the constructor see the first events.
     if (this.#options.autoOpen) queueMicrotask(() => this.#state === 'idle' && this.open());
   }
@@ -382,13 +382,13 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#events.emit('message', message);
   }
 
-  /** The exactly-once link, wired to this client's queue, timers and transitions. */
-  #createLink(): ExactlyOnceLink<Out> {
-    return new ExactlyOnceLink<Out>({
+  /** The delivery mode's link, wired to this client's queue, timers and transitions. */
+  #createLink(): DeliveryLink<Out> {
+    return (this.#options.delivery as Delivery).link<Out>({
       queue: this.#queue,
       connection: this.#connection,
       watchers: this.#watchers,
-      options: this.#options,
+      binaryType: this.#options.binaryType,
       state: () => this.#state,
       url: () => this.#url,
       ready: () => this.#opened(),
@@ -398,7 +398,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       },
       report: (lost) => this.#events.emit('session-lost', lost),
       restart: () => {
-        // Our own decision (a new exactly-once session), not a failure: no veto, no backoff.
+        // The link's own decision (e.g. a new session), not a failure: no veto, no backoff.
         this.#teardown();
         this.#retryAfter(0, this.#retries, { code: 1000, reason: 'Starting a new session', wasClean: true });
       },

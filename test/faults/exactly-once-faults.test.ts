@@ -1,5 +1,5 @@
 /**
- * The fault suite of client-faults.test.ts again, with `delivery: 'exactly-once'` (tether.v1,
+ * The fault suite of client-faults.test.ts again, with `delivery: exactlyOnce()` (tether.v1,
  * docs/protocol.md). Each fault hits two lanes at once, each through its own fault proxy:
  * - `echo`: a client streams `c:<n>` to the dev server's `/reliable` endpoint, which echoes every
  *   message through its session; the echoes the client gets are the server application's view.
@@ -11,6 +11,7 @@
  * options imply. One summary line per fault; the resend counts show the fault did bite.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { type ClientOptions, WebSocketClient } from '../../client/index.js';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
@@ -75,8 +76,7 @@ async function openLane(name: Lane['name'], port: number, path: string): Promise
   const written: number[] = [];
   const options: ClientOptions = {
     WebSocket: recordingWebSocket(written),
-    delivery: 'exactly-once',
-    resumeWindow: RESUME_WINDOW,
+    delivery: exactlyOnce({ resumeWindow: RESUME_WINDOW }),
     ...FAULT_OPTIONS,
   };
   const client = new WebSocketClient(proxy.url(path), options);

@@ -8,12 +8,13 @@
  *
  * The client side is, in turn, `MiniTetherClient` (test/helpers/tether-wire.ts), a minimal protocol
  * client that reconnects only when told to (so takeovers of a still-open connection happen), and the
- * real `WebSocketClient` with `delivery: 'exactly-once'`, which reconnects by itself.
+ * real `WebSocketClient` with `delivery: exactlyOnce()`, which reconnects by itself.
  */
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
+import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import type { TetherSession } from '../../server/tether/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
@@ -212,7 +213,7 @@ describe('tether.v1 adapter with WebSocketClient (exactly-once): exactly-once un
       target: { host: '127.0.0.1', port: Number(new URL(server.url).port) },
     });
     const client = new WebSocketClient<string | ArrayBuffer, string | Uint8Array>(proxy.url('/'), {
-      delivery: 'exactly-once',
+      delivery: exactlyOnce(),
       WebSocket: TrackedWS as unknown as WebSocketConstructor,
       binaryType: 'arraybuffer',
       watchNetwork: false,

@@ -1,5 +1,5 @@
 /**
- * The client side of `delivery: 'exactly-once'` (tether.v1, docs/protocol.md), tested only through
+ * The client side of `delivery: exactlyOnce()` (tether.v1, docs/protocol.md), tested only through
  * the public API and the wire: every frame the client writes is recorded by a `WebSocket` subclass
  * passed as the `WebSocket` option, and the servers are either the `tether-ws/server` adapter or a
  * raw ws server that a test scripts frame by frame (to send what a correct adapter never would:
@@ -10,6 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RawData, WebSocket as WsWebSocket } from 'ws';
+import type { ExactlyOnceOptions } from '../../client/exactly-once/index.js';
+import { exactlyOnce } from '../../client/exactly-once/index.js';
 import {
   type ClientOptions,
   type MessageData,
@@ -263,10 +265,11 @@ interface Recorded<In> {
 function exactlyOnceClient<In = MessageData>(
   url: string,
   options: ClientOptions<In, SendData> = {},
+  mode: ExactlyOnceOptions = {},
 ): Recorded<In> {
   const { WebSocket, sockets } = recordingWebSocket();
   const client = new WebSocketClient<In, SendData>(url, {
-    delivery: 'exactly-once',
+    delivery: exactlyOnce(mode),
     reconnect: RECONNECT,
     closeTimeout: 500,
     WebSocket,
@@ -412,11 +415,14 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
 
     it('with fallback "best-effort" opens and exchanges unframed messages', async () => {
       const server = await startChatServer();
-      const { client, sockets, messages } = exactlyOnceClient(server.url, {
-        protocols: ['chat'],
-        fallback: 'best-effort',
-        heartbeat: false,
-      });
+      const { client, sockets, messages } = exactlyOnceClient(
+        server.url,
+        {
+          protocols: ['chat'],
+          heartbeat: false,
+        },
+        { fallback: 'best-effort' },
+      );
       const open = waitFor<{ protocol: string }>(client, 'open', { timeoutMs: WAIT, label: 'client' });
       client.open();
       expect(await open).toMatchObject({ protocol: 'chat' });
@@ -638,7 +644,7 @@ describe('WebSocketClient with delivery: "exactly-once"', () => {
 
     it('a disconnect longer than resumeWindow reports "expired" and the next connection uses a new sid', async () => {
       const before = await startAdapter({ ackBatch: 100, ackDelay: 60_000 });
-      const { client, lost } = exactlyOnceClient(before.url, { resumeWindow: 200 });
+      const { client, lost } = exactlyOnceClient(before.url, {}, { resumeWindow: 200 });
       client.open();
       await opened(client);
       const sid = before.sessions[0]?.id;

@@ -23,6 +23,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
+import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
@@ -174,7 +175,7 @@ async function setUp(): Promise<{ servers: [ServerProcess, ServerProcess]; proxy
       losses: [],
     };
     stream.client = new WebSocketClient<string, string>(front.url('/reliable'), {
-      delivery: 'exactly-once',
+      delivery: exactlyOnce(),
       WebSocket: tappedWebSocket(stream),
       heartbeat: { interval: 1000, timeout: 1000 },
       reconnect: { minDelay: 20, maxDelay: 200 },

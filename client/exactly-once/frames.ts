@@ -1,4 +1,4 @@
-import type { MessageData, SendData } from './codec.js';
+import type { MessageData, SendData } from '../codec.js';
 
 /**
  * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used when

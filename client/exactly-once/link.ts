@@ -1,11 +1,10 @@
-import type { MessageData, SendData } from './codec.js';
-import type { Disposables } from './disposables.js';
-import { TetherError } from './errors.js';
-import type { ClientEventMap } from './events.js';
-import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './exactly-once.js';
-import type { CloseInfo } from './options.js';
-import type { OutboundQueue, QueuedMessage } from './queue.js';
-import type { ConnectionState } from './state.js';
+import { TetherError } from 'tether-ws';
+import type { MessageData, SendData } from '../codec.js';
+import type { DeliveryHost, DeliveryLink } from '../delivery.js';
+import type { ClientEventMap } from '../events.js';
+import type { QueuedMessage } from '../queue.js';
+import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
+import type { ResolvedExactlyOnce } from './options.js';
 
 /** Acknowledge after this many messages, or this long after the first unacknowledged one (docs/protocol.md §5). */
 const ACK_BATCH = 32;
@@ -14,33 +13,15 @@ const noop = () => {};
 
 type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 
-/** What the link needs from the client that owns it. */
-export interface LinkHost<Out> {
-  readonly queue: OutboundQueue<Out>;
-  /** Timers of the current connection (the ack timer). */
-  readonly connection: Disposables;
-  /** Timers that outlive connections until the client closes (the resume window). */
-  readonly watchers: Disposables;
-  readonly options: { binaryType: BinaryType; resumeWindow: number; fallback: 'fail' | 'best-effort' };
-  state(): ConnectionState;
-  url(): string;
-  /** The handshake is complete: finish opening (flush the queue, emit `open`). */
-  ready(): void;
-  /** Drop the connection: a protocol error, or a server that does not speak the protocol (`final`). */
-  drop(close: CloseInfo, error: TetherError, final: boolean): void;
-  report(lost: SessionLost<Out>): void;
-  /** Drop this connection and connect again at once (under a new session id). */
-  restart(): void;
-}
-
 /**
  * The client's side of the `tether.v1` resume protocol (docs/protocol.md), for
  * `delivery: 'exactly-once'`: negotiation, framing, acknowledgements, resume and loss reports.
  * Written-but-unacknowledged messages stay in the client's queue; this class only numbers them,
  * releases them on acks, and hands them back when a session is lost.
  */
-export class ExactlyOnceLink<Out> {
-  readonly #host: LinkHost<Out>;
+export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
+  readonly #host: DeliveryHost<Out>;
+  readonly #options: ResolvedExactlyOnce;
   readonly #session = new ExactlyOnceSession();
   /** The socket of the current connection, once it negotiated `tether.v1`. */
   #socket: WebSocket | undefined;
@@ -48,8 +29,9 @@ export class ExactlyOnceLink<Out> {
   #cancelResumeWindow = noop;
   #stopConnectTimeout = noop;
 
-  constructor(host: LinkHost<Out>) {
+  constructor(host: DeliveryHost<Out>, options: ResolvedExactlyOnce) {
     this.#host = host;
+    this.#options = options;
   }
 
   /** True while the current connection speaks `tether.v1`: every message then goes through the queue. */
@@ -74,7 +56,7 @@ export class ExactlyOnceLink<Out> {
       socket.send(this.#session.hello());
       return true;
     }
-    if (this.#host.options.fallback === 'best-effort') return false;
+    if (this.#options.fallback === 'best-effort') return false;
     const message = `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`;
     this.#host.drop(
       { code: 1002, reason: message, wasClean: false },
@@ -91,7 +73,7 @@ export class ExactlyOnceLink<Out> {
   receive(data: MessageData): MessageData | undefined {
     const session = this.#session;
     const host = this.#host;
-    const frame = decodeFrame(data, host.options.binaryType);
+    const frame = decodeFrame(data, host.binaryType);
     // Messages and acks flow once the handshake is done, also while our close handshake runs.
     const open = host.state() !== 'connecting';
     if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
@@ -152,7 +134,7 @@ export class ExactlyOnceLink<Out> {
     if (this.#socket && this.#session.active && this.#cancelResumeWindow === noop) {
       this.#cancelResumeWindow = this.#host.watchers.timeout(
         () => this.#lose('expired', true),
-        this.#host.options.resumeWindow,
+        this.#options.resumeWindow,
       );
     }
     this.#socket = undefined;

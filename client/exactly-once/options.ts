@@ -1,0 +1,55 @@
+import { TetherRangeError, TetherTypeError } from 'tether-ws';
+
+export interface ExactlyOnceOptions {
+  /**
+   * How long a session may stay disconnected before it is given up (`session-lost` with reason
+   * `'expired'`), in ms. Match the server's window.
+   * @default 60000
+   */
+  resumeWindow?: number;
+  /**
+   * What to do when the server does not select `tether.v1`. `'fail'` emits `PROTOCOL_UNSUPPORTED`
+   * and closes without retrying; `'best-effort'` carries on in that mode.
+   * @default 'fail'
+   */
+  fallback?: 'fail' | 'best-effort';
+}
+
+export type ResolvedExactlyOnce = Readonly<Required<ExactlyOnceOptions>>;
+
+/** Every default of `exactlyOnce()`; the README's table is checked against this object by a test. */
+export const EXACTLY_ONCE_DEFAULTS: ResolvedExactlyOnce = { resumeWindow: 60_000, fallback: 'fail' };
+
+/** Same wording as the client's own option errors: the option, the value, what is accepted. */
+function invalid(name: string, value: unknown, expected: string, range: boolean): Error {
+  const got =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'object' && value
+        ? 'an object'
+        : String(value);
+  const message = `Invalid option "${name}": got ${got}; expected ${expected}.`;
+  return range ? new TetherRangeError(name, message) : new TetherTypeError(name, message);
+}
+
+/** Validates `exactlyOnce()`'s options once and fills the defaults (`??`, so an explicit 0 is kept). */
+export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): ResolvedExactlyOnce {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw invalid('exactlyOnce options', options, 'an object', false);
+  }
+  const resumeWindow = options?.resumeWindow ?? EXACTLY_ONCE_DEFAULTS.resumeWindow;
+  const fallback = options?.fallback ?? EXACTLY_ONCE_DEFAULTS.fallback;
+  if (typeof resumeWindow !== 'number' || !(resumeWindow >= 0 && resumeWindow <= 2_147_483_647)) {
+    // The upper bound is the longest delay setTimeout honours.
+    throw invalid(
+      'resumeWindow',
+      resumeWindow,
+      'a number from 0 to 2147483647',
+      typeof resumeWindow === 'number',
+    );
+  }
+  if (fallback !== 'fail' && fallback !== 'best-effort') {
+    throw invalid('fallback', fallback, 'one of "fail", "best-effort"', typeof fallback === 'string');
+  }
+  return Object.freeze({ resumeWindow, fallback });
+}
