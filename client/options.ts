@@ -200,7 +200,9 @@ function check(key: string, name: string, value: unknown, fallback: unknown): un
     }
   } else if (key === 'delivery') {
     // A mode is an object made by its own entry point (exactlyOnce()), so its code is opt-in.
-    if (value !== 'best-effort' && typeof (value as Partial<Delivery> | null)?.link !== 'function') {
+    // `typeof object` first: a string has a `link` method too (String.prototype.link).
+    const mode = typeof value === 'object' ? (value as Partial<Delivery> | null) : undefined;
+    if (value !== 'best-effort' && typeof mode?.link !== 'function') {
       throw invalid('option', name, value, '"best-effort" or exactlyOnce() from "tether-ws/exactly-once"');
     }
   } else if (CHOICES[key] && !CHOICES[key].includes(value as string)) {

@@ -1,6 +1,8 @@
 // Proves the package is consumable before anyone publishes it:
 // 1. the minified + gzipped ESM bundle stays within the budget written in package.json;
-// 2. publint and @arethetypeswrong/cli find nothing wrong with the packed tarball.
+// 2. the opt-in exactly-once entry stays out of the core bundle, and shares the core rather than
+//    copying it (a page that imports both must not download the client twice);
+// 3. publint and @arethetypeswrong/cli find nothing wrong with the packed tarball.
 // Run after `npm run build` (npm test does both).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,19 @@ for (const [file, budget] of Object.entries(pkg.sizeBudget ?? {})) {
     `size: ${file} ${code.length} B minified, ${gzip} B gzip (budget ${budget} B), ${brotli} B brotli: ${verdict}`,
   );
   if (gzip > budget) failed = true;
+}
+
+// `tether.v1` is the exactly-once subprotocol name: it appears in that code and nowhere else.
+const core = readFileSync('dist/tether-ws.js', 'utf8');
+const exactlyOnce = readFileSync('dist/exactly-once.js', 'utf8');
+const entryChecks = [
+  ['dist/tether-ws.js has no exactly-once code', !core.includes('tether.v1')],
+  ['dist/exactly-once.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(exactlyOnce)],
+  ['dist/exactly-once.js does not bundle its own copy of the client', !exactlyOnce.includes('RETRIES_EXHAUSTED')],
+];
+for (const [check, ok] of entryChecks) {
+  console.log(`entries: ${check}: ${ok ? 'ok' : 'FAILED'}`);
+  if (!ok) failed = true;
 }
 
 const packDir = mkdtempSync(join(tmpdir(), 'tether-pack-'));
