@@ -29,8 +29,14 @@ const core = readFileSync('dist/tether-ws.js', 'utf8');
 const exactlyOnce = readFileSync('dist/exactly-once.js', 'utf8');
 const entryChecks = [
   ['dist/tether-ws.js has no exactly-once code', !core.includes('tether.v1')],
-  ['dist/exactly-once.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(exactlyOnce)],
-  ['dist/exactly-once.js does not bundle its own copy of the client', !exactlyOnce.includes('RETRIES_EXHAUSTED')],
+  [
+    'dist/exactly-once.js imports the core from ./tether-ws.js',
+    /from\s*"\.\/tether-ws\.js"/.test(exactlyOnce),
+  ],
+  [
+    'dist/exactly-once.js does not bundle its own copy of the client',
+    !exactlyOnce.includes('RETRIES_EXHAUSTED'),
+  ],
 ];
 for (const [check, ok] of entryChecks) {
   console.log(`entries: ${check}: ${ok ? 'ok' : 'FAILED'}`);
