@@ -2,7 +2,7 @@
 // rolldown: the settings of the project's own vite.config.ts) into one file. The page loads exactly
 // the bytes whose size is reported, so "size" and "speed" describe the same artefact.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
@@ -14,19 +14,26 @@ function entrySource({ module, defaultExport }) {
   return `export * from ${spec};\n${defaultExport ? `export { default } from ${spec};\n` : ''}`;
 }
 
+/** The package's own name, which client/exactly-once/ imports the core by (see vite.config.ts). */
+const CORE_SPECIFIER = 'tether-ws';
+const CORE_ENTRY = resolve(BENCH_DIR, '../client/index.ts');
+
 /**
  * Bundles `source` (written as the entry file `<name>.js`) into one minified ES chunk. `external`
- * (optional): module ids left out of the bundle, as rolldown's `external` option.
+ * (optional): module ids left out of the bundle, as rolldown's `external` option, and `paths`
+ * (optional): the specifier each of them is written as (rolldown's `output.paths`). 'tether-ws' is
+ * resolved to client/index.ts, as vite.config.ts does for the UMD build: this config is not loaded
+ * here (`configFile: false`), and without the alias 'tether-ws' would resolve to the built
+ * dist/tether-ws.js, a second copy of the core next to the one bundled from source.
  */
-async function bundleSource(name, source, outDir, minify, external) {
-  // An external import keeps a short specifier (`./errors.js`), as it would have in a package.
-  const paths = (id) => `./${basename(id)}`;
+async function bundleSource(name, source, outDir, minify, { external, paths } = {}) {
   const entry = join(outDir, 'entries', `${name}.js`);
   writeFileSync(entry, source);
   const result = await build({
     configFile: false,
     logLevel: 'silent',
     root: resolve(BENCH_DIR, '..'),
+    resolve: { alias: [{ find: /^tether-ws$/, replacement: CORE_ENTRY }] },
     build: {
       write: false,
       target: 'es2022',
@@ -54,8 +61,9 @@ export function sizesOf(code) {
 
 /**
  * Writes `<outDir>/<name>.js` for every library with a module and returns their sizes by name
- * (the raw WebSocket costs 0 bytes; a variant such as tether-ws exactly-once has no entry). `minify: false` is for profiling runs, whose profiles should
- * show function names; their sizes are then not the published ones.
+ * (the raw WebSocket costs 0 bytes; a variant of another library, with `bundle` and no `module`,
+ * has no size of its own). `minify: false` is for profiling runs, whose profiles should show
+ * function names; their sizes are then not the published ones.
  */
 export async function bundleLibraries(libraries, outDir, { minify = true } = {}) {
   mkdirSync(join(outDir, 'entries'), { recursive: true });
@@ -73,39 +81,34 @@ export async function bundleLibraries(libraries, outDir, { minify = true } = {})
   return sizes;
 }
 
-const CLIENT_DIR = resolve(BENCH_DIR, '../client');
-const EXACTLY_ONCE_FILES = ['exactly-once.ts', 'exactly-once-link.ts'].map((f) => join(CLIENT_DIR, f));
+const EXACTLY_ONCE_ENTRY = resolve(BENCH_DIR, '../client/exactly-once/index.ts');
 
 /**
- * What exactly-once delivery adds to the browser bundle, measured like every size here:
- * - `bestEffort`: a bundle whose entry imports only `WebSocketClient` (what a best-effort user
- *   imports). It still holds the exactly-once code: `delivery` is a string option, so the bundler
- *   cannot tell that `new ExactlyOnceLink()` is never reached, and nothing is tree-shaken.
- * - `added`: client/exactly-once.ts and client/exactly-once-link.ts bundled together alone, every
- *   other module they import (errors, types) left external, as it is in the bundle anyway: the
- *   bytes the exactly-once code itself costs, which is what a best-effort build could save.
+ * What exactly-once delivery adds to a page, measured like every size here. Exactly-once is an
+ * opt-in entry (`tether-ws/exactly-once`, client/exactly-once/) that imports the core as
+ * 'tether-ws'; the core entry holds no exactly-once code, so a page that does not import it does
+ * not download it.
+ * - `bestEffort`: the core entry as shipped (`tether-ws`, client/index.ts, every export; what
+ *   dist/tether-ws.js holds).
+ * - `added`: client/exactly-once/index.ts bundled with 'tether-ws' external (imported as
+ *   './tether-ws.js'), exactly like dist/exactly-once.js: the bytes a page adds by importing it.
  */
 export async function exactlyOnceSizes(outDir, { minify = true } = {}) {
   const spec = (file) => JSON.stringify(file);
   const bestEffort = await bundleSource(
-    'tether-ws-best-effort-only',
-    `export { WebSocketClient } from ${spec(join(CLIENT_DIR, 'index.ts'))};\n`,
+    'tether-ws-core',
+    `export * from ${spec(CORE_ENTRY)};\n`,
     outDir,
     minify,
   );
-  const ownFiles = new Set(EXACTLY_ONCE_FILES);
   const added = await bundleSource(
-    'tether-ws-exactly-once-code',
-    EXACTLY_ONCE_FILES.map((file) => `export * from ${spec(file)};\n`).join(''),
+    'tether-ws-exactly-once-entry',
+    `export * from ${spec(EXACTLY_ONCE_ENTRY)};\n`,
     outDir,
     minify,
-    (id, importer) => {
-      if (!importer || ownFiles.has(id)) return false;
-      // What the two files import: external unless it is one of the two.
-      return !ownFiles.has(resolve(importer, '..', id).replace(/\.js$/, '.ts'));
-    },
+    { external: [CORE_SPECIFIER], paths: { [CORE_SPECIFIER]: './tether-ws.js' } },
   );
-  writeFileSync(join(outDir, 'tether-ws-best-effort-only.js'), bestEffort);
-  writeFileSync(join(outDir, 'tether-ws-exactly-once-code.js'), added);
+  writeFileSync(join(outDir, 'tether-ws-core.js'), bestEffort);
+  writeFileSync(join(outDir, 'tether-ws-exactly-once-entry.js'), added);
   return { bestEffort: sizesOf(bestEffort), added: sizesOf(added) };
 }

@@ -63,7 +63,7 @@ export function renderChart(run) {
     'Size, min+gzip bytes (lower is better)',
     libs
       .filter((l) => l.name !== 'raw' && run.sizes[l.name])
-      .map((l) => ({ label: l.label, ours: l.name === 'tether-ws', value: run.sizes[l.name].gzip })),
+      .map((l) => ({ label: l.label, ours: l.name.startsWith('tether-ws'), value: run.sizes[l.name].gzip })),
     (v) => `${Math.round(v).toLocaleString('en-US')} B`,
     {},
   ]);

@@ -56,9 +56,10 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /**
  * The contenders, in the order of every round (the order rotates by one each round). `module` is
  * the entry bundled for the page and measured for size (`defaultExport`: it has one, re-export it too); `settings` is passed as is to the adapter
- * in page/adapters.js; `lacks` lists what it does not have compared with tether-ws. A variant of
- * another entry has no `module` but `bundle` (whose bundle the page loads) and `adapter` (whose
- * adapter drives it), and `path`: the echo server's path it talks to (default `/`).
+ * in page/adapters.js; `lacks` lists what it does not have compared with tether-ws. `adapter`
+ * (optional): another library's adapter that drives it; `path`: the echo server's path it talks to
+ * (default `/`). A variant of another entry may have no `module` but `bundle`: whose bundle the
+ * page loads (it then has no size of its own).
  */
 /** tether-ws's settings, shared by its best-effort and exactly-once entries. */
 const TETHER_SETTINGS = {
@@ -94,16 +95,19 @@ export const LIBRARIES = [
     lacks: '',
   },
   {
-    // The same bundle and adapter as tether-ws, against the echo server's tether.v1 endpoint.
+    // tether-ws's adapter against the echo server's tether.v1 endpoint, with a bundle of its own:
+    // exactly-once is an opt-in entry (client/exactly-once/), not part of tether-ws's bundle.
+    // client/umd.ts re-exports the core and that entry, which bundle into one file as they would in
+    // a page importing both. Settings are JSON (they reach the page over the control channel), so
+    // `exactlyOnce` holds the options of `exactlyOnce()`, which the adapter turns into `delivery`.
     name: 'tether-ws-exactly-once',
     label: 'tether-ws exactly-once',
-    module: undefined,
-    bundle: 'tether-ws',
+    module: '../client/umd.ts',
     adapter: 'tether-ws',
     path: '/reliable',
-    settings: { ...TETHER_SETTINGS, delivery: 'exactly-once' },
+    settings: { ...TETHER_SETTINGS, exactlyOnce: {} },
     settingsText:
-      "the settings of tether-ws plus `delivery: 'exactly-once'`, against the echo server's `/reliable` path (the `tether-ws/server` adapter from `dist/adapter`, defaults except `maxBufferedMessages: Infinity`); the same bundle as tether-ws",
+      "the settings of tether-ws plus `delivery: exactlyOnce()` (from `tether-ws/exactly-once`, defaults: `resumeWindow: 60000, fallback: 'fail'`), against the echo server's `/reliable` path (the `tether-ws/server` adapter from `dist/adapter`, defaults except `maxBufferedMessages: Infinity`); its bundle is the core and the exactly-once entry together (`client/umd.ts`, every export of both)",
     lacks: '',
   },
   {

@@ -166,7 +166,8 @@ async function main() {
 /** `--merge`: `rerun`'s measurements replace `base`'s, per measurement and library; the rest stays. */
 function mergeInto(base, rerun) {
   if (base.quick !== rerun.quick) throw new Error('--merge: the last run and this one differ in --quick');
-  const merged = { ...base, browser: { ...base.browser }, sizes: rerun.sizes };
+  // Sizes and the libraries' settings texts are this run's: they describe the code measured now.
+  const merged = { ...base, browser: { ...base.browser }, sizes: rerun.sizes, libraries: rerun.libraries };
   merged.exactlyOnceSizes = rerun.exactlyOnceSizes;
   for (const [key, byLibrary] of Object.entries(rerun.browser))
     merged.browser[key] = { ...base.browser[key], ...byLibrary };

@@ -125,8 +125,9 @@ function createClient(name) {
     heartbeat: { interval: 10_000, timeout: 5_000 },
     // Short delays so that a server restart shows up within seconds; the defaults are 1 s to 30 s.
     reconnect: { minDelay: 500, maxDelay: 5_000 },
-    // `/reliable` speaks tether.v1; a session survives disconnects shorter than resumeWindow (60 s).
-    ...(name === 'exactly-once' ? { delivery: 'exactly-once' } : {}),
+    // `/reliable` speaks tether.v1. The UMD build carries the opt-in exactly-once entry too
+    // (`TetherWS.exactlyOnce`); a session survives disconnects shorter than its resumeWindow (60 s).
+    ...(name === 'exactly-once' ? { delivery: TetherWS.exactlyOnce() } : {}),
   });
   const on = (event, listener) => own.on(event, (payload) => own === client && listener(payload));
   // Handy in the browser console: try `client.send('hi')` or `client.state`.

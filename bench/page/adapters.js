@@ -12,8 +12,11 @@ export const ADAPTERS = {
     return { send: (data) => socket.send(data), close: () => socket.close() };
   },
 
-  'tether-ws'(lib, url, settings, on) {
-    const client = new lib.WebSocketClient(url, settings);
+  // `settings.exactlyOnce` (tether-ws exactly-once): the options of `exactlyOnce()`, made here
+  // because settings arrive as JSON; its bundle exports `exactlyOnce` next to the core.
+  'tether-ws'(lib, url, { exactlyOnce, ...settings }, on) {
+    const options = exactlyOnce ? { ...settings, delivery: lib.exactlyOnce(exactlyOnce) } : settings;
+    const client = new lib.WebSocketClient(url, options);
     client.on('open', () => on.open());
     client.on('message', (data) => on.message(data));
     client.on('close', () => on.close());

@@ -1,6 +1,6 @@
 // The measured page. Loads one library's bundle, opens the control channel back to the bench, and
 // runs the measurements it is told to, one at a time. `?page=ID&lib=NAME&adapter=NAME&bundle=NAME`:
-// a variant (tether-ws exactly-once) uses another library's adapter and bundle.
+// a variant uses another library's adapter (tether-ws exactly-once: tether-ws's) or bundle.
 import { ADAPTERS } from './adapters.js';
 import { MEASUREMENTS } from './measure.js';
 

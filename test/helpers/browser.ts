@@ -38,11 +38,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const UMD_BUNDLE = join(ROOT, 'dist', 'tether-ws.umd.js');
 
 /**
- * Builds `dist/` with vite when {@link UMD_BUNDLE} is missing, and returns its path. `npm test`
- * builds first; a lone run of an e2e file may not have. Call it in `beforeAll`.
+ * Builds {@link UMD_BUNDLE} with vite (`vite build --mode umd`: plain `vite build` writes only the ES
+ * entries) when it is missing, and returns its path. `npm test` builds first; a lone run of an e2e
+ * file may not have. Call it in `beforeAll`.
  */
 export function ensureUmdBuild(): string {
-  if (!existsSync(UMD_BUNDLE)) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(UMD_BUNDLE)) {
+    execFileSync('npx', ['vite', 'build', '--mode', 'umd'], { cwd: ROOT, stdio: 'inherit' });
+  }
   return UMD_BUNDLE;
 }
 

@@ -339,7 +339,7 @@ afterEach(async () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('WebSocketClient with delivery: "exactly-once"', () => {
+describe('WebSocketClient with delivery: exactlyOnce()', () => {
   describe('negotiation with a server that does not select tether.v1', () => {
     /** A plain echo server that selects `chat` and never `tether.v1`. */
     async function startChatServer() {
