@@ -1,18 +1,43 @@
-import { readdirSync } from 'node:fs';
+// Where the bytes of the shipped ES bundles are: each minified character of dist/tether-ws.js and
+// dist/exactly-once.js is attributed, through the source map, to the client module it came from;
+// each module's share is then gzipped on its own. The shares add up to more than the bundle's
+// gzip size (gzip finds repeats across modules too), so read them as proportions. Run after
+// `npm run build`.
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { rolldown } from 'rolldown';
+import { SourceMapConsumer } from 'source-map-js';
 
-for (const f of readdirSync('client').filter((f) => f.endsWith('.ts'))) {
-  const b = await rolldown({
-    input: `client/${f}`,
-    external: (id) => id.startsWith('./'),
-    logLevel: 'silent',
-  });
-  const { output } = await b.generate({ format: 'es', minify: true });
-  const code = output[0].code;
-  console.log(
-    f.padEnd(22),
-    String(code.length).padStart(6),
-    String(gzipSync(code, { level: 9 }).length).padStart(6),
-  );
+const gzip = (text) => gzipSync(text, { level: 9 }).length;
+
+for (const file of ['dist/tether-ws.js', 'dist/exactly-once.js']) {
+  const code = readFileSync(file, 'utf8');
+  const map = new SourceMapConsumer(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+  const mappings = [];
+  map.eachMapping((m) => mappings.push(m));
+  mappings.sort((a, b) => a.generatedLine - b.generatedLine || a.generatedColumn - b.generatedColumn);
+  const shares = new Map();
+  let next = 0;
+  let owner = '(no source)';
+  let line = 1;
+  let column = 0;
+  for (const char of code) {
+    while (
+      next < mappings.length &&
+      (mappings[next].generatedLine < line ||
+        (mappings[next].generatedLine === line && mappings[next].generatedColumn <= column))
+    ) {
+      owner = mappings[next].source?.replace(/^.*?client\//, '') ?? owner;
+      next++;
+    }
+    shares.set(owner, (shares.get(owner) ?? '') + char);
+    if (char === '\n') {
+      line++;
+      column = 0;
+    } else column++;
+  }
+  console.log(`${file}: ${code.length} B minified, ${gzip(code)} B gzip`);
+  const rows = [...shares].map(([module, text]) => [module, text.length, gzip(text)]);
+  for (const [module, min, gz] of rows.sort((a, b) => b[2] - a[2])) {
+    console.log(`  ${module.padEnd(24)} ${String(min).padStart(6)} B min ${String(gz).padStart(6)} B gzip alone`);
+  }
 }

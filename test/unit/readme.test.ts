@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EXACTLY_ONCE_DEFAULTS } from '../../client/exactly-once/index.js';
 import { DEFAULT_OPTIONS } from '../../client/index.js';
 
-/** Rows of the README's options table: option name → the default column's text, backticks removed. */
-function readmeDefaults(): Map<string, string> {
+const EXACTLY_ONCE_TABLE = '`exactlyOnce(options?)`';
+
+/**
+ * Rows of one README options table, between two markers: option name → the default column's text,
+ * backticks removed.
+ */
+function readmeDefaults(from: string, to: string): Map<string, string> {
   const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Options'), readme.indexOf('### Events'));
+  const start = readme.indexOf(from);
+  const section = readme.slice(start, readme.indexOf(to, start));
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
     const cells = line.split(/(?<!\\)\|/).map((cell) => cell.trim());
@@ -35,7 +42,7 @@ function asReadmeText(value: unknown): string {
 }
 
 describe('README options table', () => {
-  const rows = readmeDefaults();
+  const rows = readmeDefaults('### Options', EXACTLY_ONCE_TABLE);
 
   it('documents every option of DEFAULT_OPTIONS', () => {
     const missing = defaultLeaves()
@@ -51,8 +58,26 @@ describe('README options table', () => {
     },
   );
 
+  it('documents nothing that is not an option (a removed option leaves no stale row)', () => {
+    const known = new Set([
+      ...defaultLeaves().map(([name]) => name),
+      ...['reconnect', 'queue', 'heartbeat', 'codec', 'WebSocket', 'random'],
+    ]);
+    expect([...rows.keys()].filter((name) => !known.has(name))).toEqual([]);
+  });
+
   it('says that reconnect is on and heartbeat is off by default', () => {
     expect(rows.get('reconnect')).toBe('true');
     expect(rows.get('heartbeat')).toBe('false');
+  });
+});
+
+describe('README exactlyOnce() options table', () => {
+  const rows = readmeDefaults(EXACTLY_ONCE_TABLE, '### Events');
+
+  it('lists exactly the options of EXACTLY_ONCE_DEFAULTS, with the same defaults', () => {
+    expect(Object.fromEntries(rows)).toEqual(
+      Object.fromEntries(Object.entries(EXACTLY_ONCE_DEFAULTS).map(([k, v]) => [k, asReadmeText(v)])),
+    );
   });
 });
