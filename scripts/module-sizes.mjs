@@ -38,6 +38,8 @@ for (const file of ['dist/tether-ws.js', 'dist/exactly-once.js']) {
   console.log(`${file}: ${code.length} B minified, ${gzip(code)} B gzip`);
   const rows = [...shares].map(([module, text]) => [module, text.length, gzip(text)]);
   for (const [module, min, gz] of rows.sort((a, b) => b[2] - a[2])) {
-    console.log(`  ${module.padEnd(24)} ${String(min).padStart(6)} B min ${String(gz).padStart(6)} B gzip alone`);
+    console.log(
+      `  ${module.padEnd(24)} ${String(min).padStart(6)} B min ${String(gz).padStart(6)} B gzip alone`,
+    );
   }
 }
