@@ -1,5 +1,4 @@
 import type { Delivery, DeliveryHost } from '../delivery.js';
-import { TETHER_PROTOCOL } from './frames.js';
 import { ExactlyOnceLink } from './link.js';
 import type { ExactlyOnceOptions } from './options.js';
 import { resolveExactlyOnce } from './options.js';
@@ -21,12 +20,7 @@ export { EXACTLY_ONCE_DEFAULTS } from './options.js';
  * const client = new WebSocketClient(url, { delivery: exactlyOnce({ resumeWindow: 60_000 }) });
  * @throws TetherTypeError / TetherRangeError for a bad option, naming it, the value and what is accepted.
  */
-export function exactlyOnce(
-  options?: ExactlyOnceOptions,
-): Delivery & { readonly protocol: typeof TETHER_PROTOCOL } {
+export function exactlyOnce(options?: ExactlyOnceOptions): Delivery {
   const resolved = resolveExactlyOnce(options);
-  return Object.freeze({
-    protocol: TETHER_PROTOCOL,
-    link: <Out>(host: DeliveryHost<Out>) => new ExactlyOnceLink<Out>(host, resolved),
-  });
+  return Object.freeze({ link: <Out>(host: DeliveryHost<Out>) => new ExactlyOnceLink<Out>(host, resolved) });
 }
