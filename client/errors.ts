@@ -77,6 +77,8 @@ export class TetherRangeError extends RangeError {
 /**
  * Builds the boundary error: `Invalid <kind> "<name>": got <value>; expected <accepted>.`
  * `range` picks RangeError (a value of the right type, out of range) over TypeError.
+ * Exported for tether-ws's own entry points (`tether-ws/exactly-once`), so that every boundary error
+ * reads the same; not part of the documented API.
  */
 export function invalid(kind: string, name: string, value: unknown, expected: string, range?: boolean) {
   const got =

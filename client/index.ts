@@ -2,7 +2,7 @@ export type { Codec, MessageData, SendData } from './codec.js';
 export { jsonCodec } from './codec.js';
 export type { Delivery, DeliveryHost, DeliveryLink } from './delivery.js';
 export type { TetherErrorCode } from './errors.js';
-export { TetherError, TetherRangeError, TetherTypeError } from './errors.js';
+export { invalid, TetherError, TetherRangeError, TetherTypeError } from './errors.js';
 export type { ClientEventMap, CloseEvent } from './events.js';
 export type {
   ClientOptions,

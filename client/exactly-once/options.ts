@@ -1,4 +1,4 @@
-import { TetherRangeError, TetherTypeError } from 'tether-ws';
+import { invalid } from 'tether-ws';
 
 export interface ExactlyOnceOptions {
   /**
@@ -20,36 +20,30 @@ export type ResolvedExactlyOnce = Readonly<Required<ExactlyOnceOptions>>;
 /** Every default of `exactlyOnce()`; the README's table is checked against this object by a test. */
 export const EXACTLY_ONCE_DEFAULTS: ResolvedExactlyOnce = { resumeWindow: 60_000, fallback: 'fail' };
 
-/** Same wording as the client's own option errors: the option, the value, what is accepted. */
-function invalid(name: string, value: unknown, expected: string, range: boolean): Error {
-  const got =
-    typeof value === 'string'
-      ? JSON.stringify(value)
-      : typeof value === 'object' && value
-        ? 'an object'
-        : String(value);
-  const message = `Invalid option "${name}": got ${got}; expected ${expected}.`;
-  return range ? new TetherRangeError(name, message) : new TetherTypeError(name, message);
-}
-
 /** Validates `exactlyOnce()`'s options once and fills the defaults (`??`, so an explicit 0 is kept). */
 export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): ResolvedExactlyOnce {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw invalid('exactlyOnce options', options, 'an object', false);
+    throw invalid('option', 'exactlyOnce options', options, 'an object');
   }
   const resumeWindow = options?.resumeWindow ?? EXACTLY_ONCE_DEFAULTS.resumeWindow;
   const fallback = options?.fallback ?? EXACTLY_ONCE_DEFAULTS.fallback;
-  if (typeof resumeWindow !== 'number' || !(resumeWindow >= 0 && resumeWindow <= 2_147_483_647)) {
-    // The upper bound is the longest delay setTimeout honours.
-    throw invalid(
-      'resumeWindow',
-      resumeWindow,
-      'a number from 0 to 2147483647',
-      typeof resumeWindow === 'number',
-    );
+  // The same rules as the client's numeric options: NaN is not a number, the upper bound is the
+  // longest delay setTimeout honours.
+  const window = 'a number from 0 to 2147483647';
+  if (typeof resumeWindow !== 'number' || Number.isNaN(resumeWindow)) {
+    throw invalid('option', 'resumeWindow', resumeWindow, window);
+  }
+  if (resumeWindow < 0 || resumeWindow > 2_147_483_647) {
+    throw invalid('option', 'resumeWindow', resumeWindow, window, true);
   }
   if (fallback !== 'fail' && fallback !== 'best-effort') {
-    throw invalid('fallback', fallback, 'one of "fail", "best-effort"', typeof fallback === 'string');
+    throw invalid(
+      'option',
+      'fallback',
+      fallback,
+      'one of "fail", "best-effort"',
+      typeof fallback === 'string',
+    );
   }
   return Object.freeze({ resumeWindow, fallback });
 }

@@ -72,8 +72,9 @@ describe('exactlyOnce()', () => {
       'Invalid option "resumeWindow": got 2147483648; expected a number from 0 to 2147483647.',
     ],
     [
+      // As for the client's own options (options.test.ts): NaN is the wrong type, not out of range.
       { resumeWindow: Number.NaN },
-      TetherRangeError,
+      TetherTypeError,
       'Invalid option "resumeWindow": got NaN; expected a number from 0 to 2147483647.',
     ],
     [
