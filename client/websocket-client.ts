@@ -49,7 +49,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #retries = 0;
   /** The user's latest wish; an `open()` during a closing handshake is honoured once it ends. */
   #wantOpen = false;
-  #errorEmitted = false;
   #draining = false;
   /** Inbound messages on this connection, and when the last one came: the heartbeat's evidence. */
   #inbound = 0;
@@ -315,7 +314,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     // Framed binary messages carry a header that must be read synchronously.
     socket.binaryType = link ? 'arraybuffer' : binaryType;
     this.#socket = socket;
-    this.#errorEmitted = false;
     this.#awaitingPong = false;
     this.#inbound = 0;
     const own = this.#connection;
@@ -324,8 +322,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     own.listen(socket, 'open', () => this.#socketOpened(socket, stopTimeout));
     own.listen<MessageEvent>(socket, 'message', (event) => this.#received(event.data));
     own.listen(socket, 'error', (cause) => {
-      if (this.#errorEmitted) return;
-      this.#errorEmitted = true;
       this.#events.emit(
         'error',
         new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause }),
