@@ -6,7 +6,7 @@ import {
   TETHER_PROTOCOL,
   type TetherServerOptions,
 } from './tether/index.js';
-import type { WebSocketHandler } from './websocket.js';
+import { routePath, type WebSocketHandler } from './websocket.js';
 
 /** Where the exactly-once echo listens, next to the plain echo at `/`. */
 export const RELIABLE_PATH = '/reliable';
@@ -73,8 +73,7 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
  * `tether.v1`: the plain echo must not claim a protocol it does not speak (docs/protocol.md §2).
  */
 export function selectSubprotocol(protocols: Set<string>, req: IncomingMessage): string | false {
-  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (pathname === RELIABLE_PATH) return handleProtocols(protocols, req);
+  if (routePath(req.url) === RELIABLE_PATH) return handleProtocols(protocols, req);
   for (const protocol of protocols) if (protocol !== TETHER_PROTOCOL) return protocol;
   return false;
 }

@@ -59,6 +59,21 @@ export interface WebSocketLayer {
   route(path: string, handler: WebSocketHandler): void;
 }
 
+/** `http://host:port` at the start of a request target in absolute form (`GET http://host/path`). */
+const SCHEME_AND_AUTHORITY = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
+
+/**
+ * The path an upgrade request is routed by: its target up to `?` (scheme and host dropped from the
+ * absolute form, which RFC 6455 §4.2.1 allows), taken as is, because that is what Express matches
+ * once express-ws hands it the socket: `//x` or `/a/../` is not `/` there, and must not be here either,
+ * or the handshake would complete and express-ws close it with 1005. String work only, never `new URL()`:
+ * this runs inside ws's `verifyClient` and `handleProtocols`, where a throw (`new URL('//', base)`
+ * throws) is an uncaught exception that ends the process.
+ */
+export function routePath(url = '/'): string {
+  return url.replace(SCHEME_AND_AUTHORITY, '').split('?', 1)[0] || '/';
+}
+
 /** Adds WebSocket routes to `app`, answering upgrades that reach `httpServer`. */
 export function attachWebSockets(
   app: Express,
@@ -73,8 +88,7 @@ export function attachWebSockets(
       maxPayload: options.maxPayload,
       handleProtocols: options.handleProtocols,
       verifyClient: ({ req }, accept) => {
-        const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-        const refusal = paths.has(pathname)
+        const refusal = paths.has(routePath(req.url))
           ? options.checkUpgrade(req)
           : ({ status: 404, reason: 'Not Found', kind: 'not-found' } as const);
         if (refusal === undefined) return accept(true);

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, request } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextMessage, refusalOf } from './support.js';
+import { Clients, closeOf, nextMessage, refusalOf, WAIT_MS } from './support.js';
 
 describe('WebSocket upgrade', () => {
   let dev: TestDevServer;
@@ -17,6 +20,25 @@ describe('WebSocket upgrade', () => {
       const socket = clients.connect(`${dev.wsUrl}/nope`);
       // The timeout is the "at once": a handshake left hanging would fail here.
       expect(await refusalOf(socket, 1000)).toEqual({ status: 404, body: 'Not Found' });
+    });
+
+    // Express routes the path as sent: none of these reaches the `/` route, so none may be accepted
+    // (express-ws would close it with 1005 after the handshake), and `//` must not crash the server.
+    it.each(['//', '//x', '/x/../', '/./', '/x/../reliable'])(
+      'refuses %s with 404 too, a path that only URL normalising turns into a route',
+      async (path) => {
+        dev = await startDevServer();
+        expect(await upgradeStatus(dev.url, path)).toBe(404);
+        const socket = await clients.open(dev.wsUrl);
+        socket.send('still serving');
+        expect(await nextMessage(socket)).toMatchObject({ text: 'still serving' });
+      },
+    );
+
+    it('routes a request target in absolute form by its path', async () => {
+      dev = await startDevServer();
+      expect(await upgradeStatus(dev.url, `${dev.url}/?room=1`)).toBe(101);
+      expect(await upgradeStatus(dev.url, `${dev.url}/nope`)).toBe(404);
     });
   });
 
@@ -81,3 +103,31 @@ describe('WebSocket upgrade', () => {
     });
   });
 });
+
+/** The status an upgrade request for `path`, sent as is (ws clients normalise it), is answered with. */
+function upgradeStatus(url: string, path: string): Promise<number> {
+  const req = request(url, {
+    path,
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': randomBytes(16).toString('base64'),
+    },
+  });
+  req.setTimeout(WAIT_MS, () =>
+    req.destroy(new Error(`No answer to an upgrade of ${path} within ${WAIT_MS} ms`)),
+  );
+  req.end();
+  return new Promise((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (response: IncomingMessage) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.once('upgrade', (_response: IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+  });
+}
