@@ -30,18 +30,27 @@ export async function launchChromium({ CHROMIUM_ARGS, findChromium }) {
     headless: true,
     args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`, '--remote-debugging-address=127.0.0.1'],
   });
-  const info = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
-  const cdp = await connectCdp(info.webSocketDebuggerUrl);
+  let cdp;
+  try {
+    const info = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
+    cdp = await connectCdp(info.webSocketDebuggerUrl);
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
   return {
     version: browser.version(),
     /** Opens `url` in a new page of a new browser context; `close()` disposes of both. */
     async openPage(url) {
       const { browserContextId } = await cdp.send('Target.createBrowserContext');
-      const { targetId } = await cdp.send('Target.createTarget', { url, browserContextId });
-      return {
-        targetId,
-        close: () => cdp.send('Target.disposeBrowserContext', { browserContextId }).catch(() => {}),
-      };
+      const close = () => cdp.send('Target.disposeBrowserContext', { browserContextId }).catch(() => {});
+      try {
+        const { targetId } = await cdp.send('Target.createTarget', { url, browserContextId });
+        return { targetId, close };
+      } catch (error) {
+        await close();
+        throw error;
+      }
     },
     /**
      * Records a CPU profile of `page` while `run()` runs: attaches to the page, enables the Profiler

@@ -104,7 +104,10 @@ function channelOf(socket) {
             else reject(new Error(`${test} failed in the page: ${message.error}`));
           }
         });
-        socket.on('close', () => reject(new Error(`${test}: page closed its control channel`)));
+        socket.on('close', () => {
+          clearTimeout(timer);
+          reject(new Error(`${test}: page closed its control channel`));
+        });
         send({ type: 'run', test, params });
       });
     },

@@ -17,20 +17,23 @@ export async function startChild(script, args = [], { timeoutMs = 15_000 } = {})
   });
   const lines = createInterface({ input: child.stdout });
   const message = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} printed nothing within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
+    // The caller gets no child to stop when this rejects, so a child still running is killed here.
+    const fail = (error) => {
       clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before reporting`));
-    });
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`${script} printed nothing within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.once('exit', (code) => fail(new Error(`${script} exited with ${code} before reporting`)));
     lines.once('line', (line) => {
       clearTimeout(timer);
       try {
         resolve(JSON.parse(line));
       } catch {
-        reject(new Error(`${script} printed ${JSON.stringify(line)}, not JSON`));
+        fail(new Error(`${script} printed ${JSON.stringify(line)}, not JSON`));
       }
     });
   });

@@ -51,20 +51,53 @@ const log = (line) => console.log(`[bench ${((performance.now() - started) / 100
 /** Round r starts with library r: every library takes every position, so drift hits all alike. */
 const rotated = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 
+/**
+ * Starts the echo server, the control server and Chromium, runs every wanted browser measurement,
+ * and stops whatever it started, newest first, also when a start or a measurement fails (a bench
+ * that cannot find Chromium must not leave the echo server running).
+ */
 async function runBrowserMeasurements(helpers) {
-  const { child: echo, message } = await startChild('echo-server.mjs');
-  const control = await startControlServer({ pageDir: join(BENCH_DIR, 'page'), buildDir: BUILD_DIR });
-  const browser = await launchChromium(helpers);
-  log(`Chromium ${browser.version}, echo server on port ${message.port} (pid ${echo.pid})`);
+  const stops = [];
+  try {
+    const { child: echo, message } = await startChild('echo-server.mjs');
+    stops.push(() => stopChild(echo));
+    const control = await startControlServer({ pageDir: join(BENCH_DIR, 'page'), buildDir: BUILD_DIR });
+    stops.push(() => control.close());
+    const browser = await launchChromium(helpers);
+    stops.push(() => browser.close());
+    log(`Chromium ${browser.version}, echo server on port ${message.port} (pid ${echo.pid})`);
+    const env = {
+      browser,
+      control,
+      echoPort: message.port,
+      /** The echo server's URL for `library`: its `path`, `/` by default. */
+      echoUrl: (library) => `ws://127.0.0.1:${message.port}${library.path ?? '/'}`,
+      createFaultProxy: helpers.createFaultProxy,
+      ...profilingHooks(),
+    };
+    return { results: await measureInBrowser(env), chromium: browser.version };
+  } finally {
+    await stopAll(stops);
+  }
+}
+
+/** Calls every function of `stops`, newest first, each even if one before it threw; then rethrows. */
+async function stopAll(stops) {
+  let failure;
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure) throw failure;
+}
+
+/** With --profile: the first throughput and latency pages of tether-ws (both modes) and of the raw WebSocket. */
+function profilingHooks() {
   const profiled = new Set();
-  const env = {
-    browser,
-    control,
-    echoPort: message.port,
-    /** The echo server's URL for `library`: its `path`, `/` by default. */
-    echoUrl: (library) => `ws://127.0.0.1:${message.port}${library.path ?? '/'}`,
-    createFaultProxy: helpers.createFaultProxy,
-    // With --profile: the first throughput and latency pages of tether-ws (both modes) and of the raw WebSocket.
+  return {
     profile: (library, test) =>
       profiling &&
       ['throughput', 'latency'].includes(test) &&
@@ -82,31 +115,29 @@ async function runBrowserMeasurements(helpers) {
       }
     },
   };
+}
+
+/** Every wanted browser measurement, its rounds interleaving the libraries; a failed page is recorded as `{ error }`. */
+async function measureInBrowser(env) {
   const results = {};
-  try {
-    for (const measurement of BROWSER_MEASUREMENTS) {
-      if (!wanted(measurement.key)) continue;
-      const rounds = measurement.rounds(size);
-      results[measurement.key] = Object.fromEntries(LIBS.map((l) => [l.name, []]));
-      for (let round = 0; round < rounds; round++) {
-        for (const library of rotated(LIBS, round)) {
-          let result;
-          try {
-            result = await measurement.run(env, library, size);
-          } catch (error) {
-            result = { error: String(error?.message ?? error) };
-          }
-          results[measurement.key][library.name].push(result);
-          log(`${measurement.key} round ${round + 1}/${rounds} ${library.name}: ${JSON.stringify(result)}`);
+  for (const measurement of BROWSER_MEASUREMENTS) {
+    if (!wanted(measurement.key)) continue;
+    const rounds = measurement.rounds(size);
+    results[measurement.key] = Object.fromEntries(LIBS.map((l) => [l.name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const library of rotated(LIBS, round)) {
+        let result;
+        try {
+          result = await measurement.run(env, library, size);
+        } catch (error) {
+          result = { error: String(error?.message ?? error) };
         }
+        results[measurement.key][library.name].push(result);
+        log(`${measurement.key} round ${round + 1}/${rounds} ${library.name}: ${JSON.stringify(result)}`);
       }
     }
-  } finally {
-    await browser.close();
-    await control.close();
-    await stopChild(echo);
   }
-  return { results, chromium: browser.version };
+  return results;
 }
 
 async function main() {

@@ -252,7 +252,8 @@ export function normalizeOptions<In, Out>(
   const given = (input ?? {}) as ClientOptions<In, Out>;
   // `heartbeat` defaults to off although its group has defaults: only `true` or an object enable it,
   // or a delivery mode such as exactly-once, whose half-open detection depends on it (docs/protocol.md §6).
-  const heartbeatOn = given.heartbeat ?? (typeof given.delivery === 'object' && given.delivery !== null);
+  // `??` as in resolve(): null and undefined mean the default mode.
+  const heartbeatOn = given.heartbeat ?? (given.delivery ?? DEFAULT_OPTIONS.delivery) !== 'best-effort';
   const defaults = { ...DEFAULT_OPTIONS, heartbeat: heartbeatOn ? DEFAULT_OPTIONS.heartbeat : false };
   const withHeartbeat = input && typeof input === 'object' ? { ...input, heartbeat: heartbeatOn } : input;
   const resolved = resolve(defaults, withHeartbeat, '', false) as ResolvedOptions<In, Out>;

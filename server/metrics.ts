@@ -1,16 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 
-/** Why the server refused or ended a connection; the `reason` label of `tether_refusals_total`. */
-export type RefusalReason =
-  | 'origin'
-  | 'not-found'
-  | 'shutting-down'
-  | 'max-connections'
-  | 'rate-limit'
-  | 'heartbeat-timeout'
-  | 'max-payload';
-
-export const REFUSAL_REASONS: readonly RefusalReason[] = [
+/** Every {@link RefusalReason}, in the order `/healthz` and `/metrics` list them. */
+export const REFUSAL_REASONS = [
   'origin',
   'not-found',
   'shutting-down',
@@ -18,7 +9,10 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'rate-limit',
   'heartbeat-timeout',
   'max-payload',
-];
+] as const;
+
+/** Why the server refused or ended a connection; the `reason` label of `tether_refusals_total`. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The counters as `/healthz` reports them. */
 export interface MetricsSnapshot {
