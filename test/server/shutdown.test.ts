@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createServer } from '../../server/app.js';
 import { startDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextEvent } from './support.js';
+import { Clients, closeOf, nextEvent, refusalOf } from './support.js';
 
 describe('close()', () => {
   it('closes every connected client with 1001 "Server shutting down" and stops listening', async () => {
@@ -94,6 +94,25 @@ describe('close()', () => {
     } finally {
       await second.close();
       await first.close();
+    }
+  });
+
+  it('answers an upgrade already arriving when close() begins with 503 "Server shutting down"', async () => {
+    const dev = await startDevServer();
+    const clients = new Clients();
+    try {
+      // close() begins as the upgrade request comes in, before ws looks at it: the port is still
+      // open, so only the shutting-down check can refuse this one.
+      let closing: Promise<void> | undefined;
+      dev.server.httpServer.prependOnceListener('upgrade', () => {
+        closing = dev.close();
+      });
+      const late = clients.connect(dev.wsUrl);
+      expect(await refusalOf(late)).toEqual({ status: 503, body: 'Server shutting down' });
+      await closing;
+      expect((await dev.server.metrics.snapshot()).refusals['shutting-down']).toBe(1);
+    } finally {
+      clients.closeAll();
     }
   });
 
