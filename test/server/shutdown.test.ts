@@ -32,7 +32,8 @@ describe('close()', () => {
     const dev = await startDevServer();
     const socket = connect(dev.port, '127.0.0.1');
     await nextEvent(socket, 'connect', { what: 'raw HTTP client' });
-    // Headers not finished: the connection is busy, so server.close() alone would wait for headersTimeout (60 s).
+    // Headers not finished: the connection is busy, so server.close() alone would wait for headersTimeout
+    // (handshakeTimeoutMs, 10 s by default).
     socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     socket.on('error', () => {}); // being cut off may surface as ECONNRESET: that is the expected outcome
     const cut = new Promise((resolve) => socket.once('close', resolve));
