@@ -4,15 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TetherSession } from '../../server/tether/index.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
 import { binaryMessage, textMessage } from '../helpers/tether-wire.js';
-import { serve, teardown } from './tether-setup.js';
+import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
-
-function only(sessions: TetherSession[]): TetherSession {
-  const [session] = sessions;
-  if (!session || sessions.length !== 1) throw new Error(`expected one session, got ${sessions.length}`);
-  return session;
-}
 
 function record(session: TetherSession): Array<[string | Buffer, boolean]> {
   const received: Array<[string | Buffer, boolean]> = [];
@@ -128,9 +122,7 @@ describe('tether adapter: server → client', () => {
     const session = only(server.sessions);
     for (let n = 1; n <= 10; n += 1) session.send(`s${n}`);
     await peer.until(() => peer.messages().length === 10, '10 messages');
-    peer.send('a4'); // acknowledged 1..4 explicitly...
-    peer.send('__ping__');
-    await peer.until((frames) => frames.some((f) => f.type === 'pong'), 'pong after the ack');
+    await acknowledge(peer, 4); // acknowledged 1..4 explicitly...
     peer.terminate();
     await waitFor(session, 'detach', { timeoutMs: 2000 });
     session.send('s11'); // sent while detached: buffered
@@ -155,9 +147,7 @@ describe('tether adapter: server → client', () => {
     session.send('one');
     session.send('two');
     await peer.until(() => peer.messages().length === 2, '2 messages');
-    peer.send('a2');
-    peer.send('__ping__');
-    await peer.until((frames) => frames.some((f) => f.type === 'pong'), 'pong after the ack');
+    await acknowledge(peer, 2);
     peer.terminate();
     const resumed = waitFor<{ resent: number }>(session, 'resume', { timeoutMs: 2000 });
     const { peer: again } = await server.connect('acked', 2);

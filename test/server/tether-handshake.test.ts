@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handleProtocols, TETHER_PROTOCOL } from '../../server/tether/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
-import { serve, teardown } from './tether-setup.js';
+import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 
@@ -40,8 +40,7 @@ describe('tether adapter: handshake', () => {
     peer.send(textMessage(2, 'two'));
     await peer.until((frames) => frames.some((f) => f.type === 'ack' && f.seq === 2), 'ack of 2');
     peer.terminate();
-    const session = server.sessions[0];
-    if (!session) throw new Error('no session');
+    const session = only(server.sessions);
     await waitFor(session, 'detach', { timeoutMs: 2000 });
     expect(server.sessions[0]?.state).toBe('detached');
 
@@ -60,8 +59,7 @@ describe('tether adapter: handshake', () => {
     expect(await first.closed).toEqual({ code: 4001, reason: 'Session taken over' });
     // The session now lives on the second connection only.
     second.send(textMessage(1, 'via second'));
-    const session = server.sessions[0];
-    if (!session) throw new Error('no session');
+    const session = only(server.sessions);
     expect(await waitFor<string>(session, 'message', { timeoutMs: 2000 })).toBe('via second');
   });
 
@@ -144,9 +142,7 @@ describe('tether adapter: handshake', () => {
     expect(await intruder.closed).toEqual({ code: 1002, reason: 'hello recv 2 outside 0..1' });
     // The first connection is still attached and working.
     expect(server.sessions[0]?.state).toBe('attached');
-    first.send('a1');
-    first.send('__ping__');
-    await first.until((frames) => frames.some((f) => f.type === 'pong'), 'pong');
+    await acknowledge(first, 1);
   });
 
   it('keeps a session through a protocol error: the client resumes on a new connection', async () => {

@@ -5,15 +5,9 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type SessionLost, TetherServerError, type TetherSession } from '../../server/tether/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
-import { serve, teardown } from './tether-setup.js';
+import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
-
-function only(sessions: TetherSession[]): TetherSession {
-  const [session] = sessions;
-  if (!session || sessions.length !== 1) throw new Error(`expected one session, got ${sessions.length}`);
-  return session;
-}
 
 const lostOf = (session: TetherSession) => waitFor<SessionLost>(session, 'lost', { timeoutMs: 2000 });
 
@@ -25,9 +19,7 @@ describe('tether adapter: session end', () => {
     session.send('seen and acked');
     session.send('seen, not acked');
     await peer.until(() => peer.messages().length === 2, '2 messages');
-    peer.send('a1');
-    peer.send('__ping__');
-    await peer.until((frames) => frames.some((f) => f.type === 'pong'), 'pong');
+    await acknowledge(peer, 1);
     peer.terminate();
     await waitFor(session, 'detach', { timeoutMs: 2000 });
     session.send(Buffer.from([1])); // sent while away
@@ -113,9 +105,7 @@ describe('tether adapter: session end', () => {
     session.send('ab');
     session.send(Buffer.from([1, 2]));
     await peer.until(() => peer.messages().length === 2, '2 messages');
-    peer.send('a2');
-    peer.send('__ping__');
-    await peer.until((frames) => frames.some((f) => f.type === 'pong'), 'pong');
+    await acknowledge(peer, 2);
     session.send('éé'); // 4 bytes of UTF-8: fits again
     const lost = lostOf(session);
     session.send('!');

@@ -1,5 +1,6 @@
 // Shared set-up of the adapter's tests: a plain ws server (port 0) handing every connection to a
-// tether adapter, the raw peers a test opened, and one teardown that releases all of it.
+// tether adapter, the raw peers a test opened, one teardown that releases all of it, and the steps
+// the tests share.
 import type { WebSocketServer } from 'ws';
 import {
   createTetherServer,
@@ -59,4 +60,23 @@ export async function serve(options: TetherServerOptions = {}): Promise<Served> 
 export async function teardown(): Promise<void> {
   const pending = live.splice(0);
   await Promise.all(pending.map((close) => close()));
+}
+
+/** The session of a test that started exactly one; throws otherwise. */
+export function only(sessions: readonly TetherSession[]): TetherSession {
+  const [session] = sessions;
+  if (!session || sessions.length !== 1) throw new Error(`expected one session, got ${sessions.length}`);
+  return session;
+}
+
+/**
+ * Acknowledges `seq` from `peer` and waits until the server has applied the ack: it handles one
+ * connection's frames in order, so the pong to a ping sent after the ack proves it.
+ */
+export async function acknowledge(peer: WirePeer, seq: number): Promise<void> {
+  const pongs = () => peer.frames.filter((frame) => frame.type === 'pong').length;
+  const before = pongs();
+  peer.send(`a${seq}`);
+  peer.send('__ping__');
+  await peer.until(() => pongs() > before, `pong after a${seq}`);
 }
