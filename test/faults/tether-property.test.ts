@@ -18,6 +18,7 @@ import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import type { TetherSession } from '../../server/tether/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
+import { waitUntil } from '../helpers/next-event.js';
 import { MiniTetherClient } from '../helpers/tether-wire.js';
 import { type Served, serve, teardown } from '../server/tether-setup.js';
 
@@ -51,11 +52,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 );
 
 /** What a side delivered, in a form `toEqual` compares exactly (a string vs a Buffer of its bytes differ). */
-const describePayloads = (list: Payload[]) =>
+const describePayloads = (list: readonly Payload[]) =>
   list.map((p) => (typeof p === 'string' ? `text:${p}` : `binary:${p.toString('hex')}`));
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface ServerSide {
   session: TetherSession | undefined;
@@ -63,6 +63,83 @@ interface ServerSide {
   received: Payload[];
   sent: Payload[];
   lost: string[];
+}
+
+/** What one run's client sent and delivered, and how it does the steps that differ per runner. */
+interface ClientSide {
+  readonly sent: Payload[];
+  readonly received: readonly Payload[];
+  send(payload: Payload): void;
+  /** Drops the current connection abruptly (the server sees 1006). */
+  terminate(): void;
+  /** Reconnects now, taking over a connection the server may still believe open. */
+  reconnect(): Promise<void>;
+}
+
+/** Plays `actions`: the sends of both sides and the proxy's faults are the same for both runners. */
+async function perform(
+  actions: readonly Action[],
+  proxy: FaultProxy,
+  client: ClientSide,
+  side: ServerSide,
+): Promise<void> {
+  for (const step of actions) {
+    switch (step.kind) {
+      case 'client-send':
+        for (const p of step.payloads) {
+          client.send(p);
+          client.sent.push(p);
+        }
+        break;
+      case 'server-send':
+        for (const p of step.payloads) {
+          side.session?.send(p);
+          side.sent.push(p);
+        }
+        break;
+      case 'terminate':
+        client.terminate();
+        break;
+      case 'reset':
+        proxy.resetAll();
+        break;
+      case 'cut':
+        proxy.cutMidFrame(step.direction);
+        break;
+      case 'reconnect':
+        await client.reconnect();
+        break;
+      case 'pause':
+        await settle();
+        break;
+    }
+  }
+}
+
+/**
+ * Waits until each side has as many messages as the other sent (bounded and not fatal: a loss or
+ * a duplicate must show up in the comparison, not as a bare timeout), calling `meanwhile` before
+ * each check, then checks that each side delivered exactly what the other sent, in order, in one
+ * session, with nothing reported lost (`clientLost`: the client's own reports or violations).
+ */
+async function expectExactlyOnce(
+  client: ClientSide,
+  side: ServerSide,
+  clientLost: readonly unknown[],
+  meanwhile: () => Promise<void> = async () => {},
+): Promise<void> {
+  await waitUntil(
+    async () => {
+      await meanwhile();
+      return client.received.length >= side.sent.length && side.received.length >= client.sent.length;
+    },
+    { timeoutMs: 3000, intervalMs: 2, message: 'both sides to receive what the other sent' },
+  ).catch(() => undefined);
+  expect(clientLost).toEqual([]);
+  expect(side.lost).toEqual([]);
+  expect(side.sessions).toBe(1);
+  expect(describePayloads(side.received)).toEqual(describePayloads(client.sent));
+  expect(describePayloads(client.received)).toEqual(describePayloads(side.sent));
 }
 
 /**
@@ -117,52 +194,20 @@ describe('tether.v1 adapter: exactly-once under random faults (property)', () =>
       target: { host: '127.0.0.1', port: Number(new URL(server.url).port) },
     });
     const client = new MiniTetherClient(proxy.url('/'), sid);
-    const clientSent: Payload[] = [];
+    const clientSide: ClientSide = {
+      sent: [],
+      received: client.received,
+      send: (p) => client.send(p),
+      terminate: () => client.terminate(),
+      reconnect: () => connect(client),
+    };
     try {
       await connect(client);
-      for (const step of actions) {
-        switch (step.kind) {
-          case 'client-send':
-            for (const p of step.payloads) {
-              client.send(p);
-              clientSent.push(p);
-            }
-            break;
-          case 'server-send':
-            for (const p of step.payloads) {
-              side.session?.send(p);
-              side.sent.push(p);
-            }
-            break;
-          case 'terminate':
-            client.terminate();
-            break;
-          case 'reset':
-            proxy.resetAll();
-            break;
-          case 'cut':
-            proxy.cutMidFrame(step.direction);
-            break;
-          case 'reconnect':
-            await connect(client);
-            break;
-          case 'pause':
-            await settle();
-            break;
-        }
-      }
-      // Reconnect as often as faults require until both sides have everything (or time runs out).
-      const deadline = performance.now() + 3000;
-      while (client.received.length < side.sent.length || side.received.length < clientSent.length) {
-        if (performance.now() > deadline) break;
+      await perform(actions, proxy, clientSide, side);
+      // Reconnects as often as faults require while waiting for both sides to have everything.
+      await expectExactlyOnce(clientSide, side, client.violations, async () => {
         if (!client.connected) await connect(client);
-        await sleep(2);
-      }
-      expect(client.violations).toEqual([]);
-      expect(side.lost).toEqual([]);
-      expect(side.sessions).toBe(1);
-      expect(describePayloads(side.received)).toEqual(describePayloads(clientSent));
-      expect(describePayloads(client.received)).toEqual(describePayloads(side.sent));
+      });
     } finally {
       client.terminate();
       side.session?.close();
@@ -220,51 +265,22 @@ describe('tether.v1 adapter with WebSocketClient (exactly-once): exactly-once un
       reconnect: { minDelay: 1, maxDelay: 5, jitter: 0 },
     });
     const received: Payload[] = [];
-    const clientSent: Payload[] = [];
     const clientLost: unknown[] = [];
     client.on('message', (data) => received.push(typeof data === 'string' ? data : Buffer.from(data)));
     client.on('session-lost', (report) => clientLost.push(report));
     client.on('error', () => {}); // resets and cuts are the point here
+    const clientSide: ClientSide = {
+      sent: [],
+      received,
+      send: (p) => client.send(typeof p === 'string' ? p : new Uint8Array(p)),
+      terminate: () => TrackedWS.last?.terminate(),
+      // Never called (there is no reconnect step here): the client reconnects by itself.
+      reconnect: async () => {},
+    };
     try {
       await client.open();
-      for (const step of actions) {
-        switch (step.kind) {
-          case 'client-send':
-            for (const p of step.payloads) {
-              client.send(typeof p === 'string' ? p : new Uint8Array(p));
-              clientSent.push(p);
-            }
-            break;
-          case 'server-send':
-            for (const p of step.payloads) {
-              current.session?.send(p);
-              current.sent.push(p);
-            }
-            break;
-          case 'terminate':
-            TrackedWS.last?.terminate();
-            break;
-          case 'reset':
-            proxy.resetAll();
-            break;
-          case 'cut':
-            proxy.cutMidFrame(step.direction);
-            break;
-          case 'pause':
-            await settle();
-            break;
-        }
-      }
-      const deadline = performance.now() + 3000;
-      while (received.length < current.sent.length || current.received.length < clientSent.length) {
-        if (performance.now() > deadline) break;
-        await sleep(2);
-      }
-      expect(clientLost).toEqual([]);
-      expect(current.lost).toEqual([]);
-      expect(current.sessions).toBe(1);
-      expect(describePayloads(current.received)).toEqual(describePayloads(clientSent));
-      expect(describePayloads(received)).toEqual(describePayloads(current.sent));
+      await perform(actions, proxy, clientSide, current);
+      await expectExactlyOnce(clientSide, current, clientLost);
     } finally {
       await client.close();
       side = undefined;
