@@ -9,15 +9,21 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { type CountingEchoServer, figures, startCountingEchoServer, summary } from '../faults/harness';
+import {
+  CONNECT_TIMEOUT,
+  type CountingEchoServer,
+  FAULT_OPTIONS,
+  figures,
+  HEARTBEAT,
+  RECONNECT,
+  startCountingEchoServer,
+  summary,
+} from '../faults/harness';
 import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { waitFor, waitUntil } from '../helpers/next-event';
 
-const HEARTBEAT = { interval: 300, timeout: 300 };
-const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5 };
-const CONNECT_TIMEOUT = 500;
-/** Added to every bound: a browser and two servers share two cores. */
+/** Added to every bound (the Node suites add less): a browser and two servers share two cores. */
 const SLACK = 1500;
 const WAIT_MS = 8000;
 
@@ -108,11 +114,10 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
   async function startRun(): Promise<void> {
     page = await suite.newPage();
     await page.goto(`${origin}/`);
-    const options = { heartbeat: HEARTBEAT, reconnect: RECONNECT, connectTimeout: CONNECT_TIMEOUT };
     await page.evaluate(
       ([url, opts]) =>
         (window as unknown as { startRun(u: unknown, o: unknown): Promise<void> }).startRun(url, opts),
-      [proxy.url('/'), options] as const,
+      [proxy.url('/'), FAULT_OPTIONS] as const,
     );
     await until((s) => s.sends.length >= 30, '30 messages sent from the page');
   }

@@ -15,11 +15,14 @@ import { waitFor } from '../helpers/next-event';
 export const PING = '__ping__';
 export const PONG = '__pong__';
 
-/** Timing shared by both Node fault suites (client-faults, exactly-once-faults): their bounds derive from it. */
+/**
+ * Timing shared by the fault suites (client-faults, exactly-once-faults, and e2e/faults-browser in
+ * Chromium): their bounds derive from it.
+ */
 export const HEARTBEAT = { interval: 300, timeout: 300 };
 export const RECONNECT = { minDelay: 50, maxDelay: 500, factor: 2, jitter: 0.5, resetAfter: 5000 };
 export const CONNECT_TIMEOUT = 500;
-/** The client options built from the timing above; each suite adds its `WebSocket` (and delivery). */
+/** The client options built from the timing above; the Node suites add their `WebSocket` (and delivery). */
 export const FAULT_OPTIONS = {
   heartbeat: HEARTBEAT,
   reconnect: RECONNECT,
