@@ -134,8 +134,7 @@ async function addClient(id) {
   clients.push(entry);
   await client.open();
   // Spread the sends over the second, so the load is steady rather than 1,000 messages at once.
-  // `entry.timer` is the pending start, then the interval: the cleanup's clearInterval stops either.
-  entry.timer = setTimeout(() => {
+  setTimeout(() => {
     entry.timer = setInterval(() => {
       if (!sample?.sending) return;
       entry.seq += 1;
