@@ -11,13 +11,10 @@ export async function connectCdp(url) {
   });
   let nextId = 1;
   const pending = new Map();
-  const listeners = new Set();
   socket.on('message', (raw) => {
     const message = JSON.parse(raw.toString());
-    if (message.id === undefined) {
-      for (const listener of listeners) listener(message);
-      return;
-    }
+    // Events (no id) are not listened to: the bench only sends commands and reads their results.
+    if (message.id === undefined) return;
     const waiter = pending.get(message.id);
     pending.delete(message.id);
     if (message.error) waiter?.reject(new Error(`${waiter.method}: ${message.error.message}`));
@@ -34,11 +31,6 @@ export async function connectCdp(url) {
       const id = nextId++;
       socket.send(JSON.stringify({ id, method, params, sessionId }));
       return new Promise((resolve, reject) => pending.set(id, { resolve, reject, method }));
-    },
-    /** Calls `listener` with every event; returns a function that removes it. */
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
     },
     close() {
       socket.close();

@@ -201,7 +201,7 @@ function serverTable(run) {
 }
 
 /** Medians of the exactly-once variant and of tether-ws best-effort, and their ratios (issue 8). */
-export function exactlyOnceOverhead(run) {
+function exactlyOnceOverhead(run) {
   const ok = (key, name) => samples(run, key, name).filter((s) => s.ok);
   const figure = (key, field) => {
     const be = pick(ok(key, 'tether-ws'), field);
@@ -316,7 +316,7 @@ function exactlyOnceSection(run) {
 }
 
 /** The floors of issue 6, each with the figure it was judged on. */
-export function checkFloors(run) {
+function checkFloors(run) {
   const floors = [];
   const add = (name, ok, detail) => floors.push({ name, ok, detail });
   const tp = (name) =>
