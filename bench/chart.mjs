@@ -1,17 +1,13 @@
 // bench/results.svg: a hand-built bar chart, one panel per figure that has a ratio to the raw
 // WebSocket (throughput, p50 latency), plus min+gzip bytes. No dependencies, no scripts in the SVG.
-import { median, ratio } from './stats.mjs';
+import { validMedian } from './report.mjs';
+import { ratio } from './stats.mjs';
 
 const ROW = 22;
 const LABEL_W = 190;
 const BAR_W = 300;
 const PANEL_GAP = 28;
 const escapeXml = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function okMedian(run, key, name, field) {
-  const list = (run.browser[key]?.[name] ?? []).filter((s) => !s.error && s.ok);
-  return median(list.map((s) => s[field]));
-}
 
 function panel(title, rows, format, top, { mark } = {}) {
   const max = Math.max(...rows.map((r) => r.value ?? 0), mark ?? 0) || 1;
@@ -36,34 +32,30 @@ function panel(title, rows, format, top, { mark } = {}) {
   return { svg: parts.join('\n'), height: 24 + rows.length * ROW };
 }
 
+/** The panels drawn as a ratio to the raw WebSocket's median: measurement, field, title. */
+const RATIO_PANELS = [
+  ['throughput', 'messagesPerSecond', 'Throughput, × raw WebSocket (higher is better; line = 1.00)'],
+  ['latency', 'p50', 'p50 latency, × raw WebSocket (lower is better; line = 1.00)'],
+];
+
 export function renderChart(run) {
-  const libs = run.libraries;
-  const rows = (value) =>
-    libs.map((l) => ({ label: l.label, ours: l.name.startsWith('tether-ws'), value: value(l.name) }));
+  const row = (l, value) => ({ label: l.label, ours: l.name.startsWith('tether-ws'), value });
   const panels = [];
-  if (run.browser.throughput) {
-    const raw = okMedian(run, 'throughput', 'raw', 'messagesPerSecond');
+  for (const [key, field, title] of RATIO_PANELS) {
+    if (!run.browser[key]) continue;
+    const raw = validMedian(run, key, 'raw', field);
     panels.push([
-      'Throughput, × raw WebSocket (higher is better; line = 1.00)',
-      rows((n) => ratio(okMedian(run, 'throughput', n, 'messagesPerSecond'), raw)),
-      (v) => `${v.toFixed(2)}×`,
-      { mark: 1 },
-    ]);
-  }
-  if (run.browser.latency) {
-    const raw = okMedian(run, 'latency', 'raw', 'p50');
-    panels.push([
-      'p50 latency, × raw WebSocket (lower is better; line = 1.00)',
-      rows((n) => ratio(okMedian(run, 'latency', n, 'p50'), raw)),
+      title,
+      run.libraries.map((l) => row(l, ratio(validMedian(run, key, l.name, field), raw))),
       (v) => `${v.toFixed(2)}×`,
       { mark: 1 },
     ]);
   }
   panels.push([
     'Size, min+gzip bytes (lower is better)',
-    libs
+    run.libraries
       .filter((l) => l.name !== 'raw' && run.sizes[l.name])
-      .map((l) => ({ label: l.label, ours: l.name.startsWith('tether-ws'), value: run.sizes[l.name].gzip })),
+      .map((l) => row(l, run.sizes[l.name].gzip)),
     (v) => `${Math.round(v).toLocaleString('en-US')} B`,
     {},
   ]);

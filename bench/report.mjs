@@ -23,7 +23,11 @@ const table = (header, rows) =>
 
 /** Samples of one measurement and library that produced a result (errors are listed apart). */
 const samples = (run, key, name) => (run.browser[key]?.[name] ?? []).filter((s) => !s.error);
+/** Those of them that passed the page's own check (`ok`): the only ones throughput and latency figures use. */
+const valid = (run, key, name) => samples(run, key, name).filter((s) => s.ok);
 const pick = (list, field) => list.map((s) => s[field]);
+/** The median of `field` over the valid samples (also the figure the chart draws). */
+export const validMedian = (run, key, name, field) => median(pick(valid(run, key, name), field));
 const errorsOf = (run, key) =>
   Object.entries(run.browser[key] ?? {}).flatMap(([name, list]) =>
     list.filter((s) => s.error).map((s) => `${name}: ${s.error}`),
@@ -47,9 +51,9 @@ function throughputTable(run) {
 }
 
 function latencyTable(run) {
-  const raw = samples(run, 'latency', 'raw').filter((s) => s.ok);
+  const raw = valid(run, 'latency', 'raw');
   const rows = run.libraries.map(({ name, label }) => {
-    const list = samples(run, 'latency', name).filter((s) => s.ok);
+    const list = valid(run, 'latency', name);
     const cells = ['p50', 'p99'].flatMap((q) => {
       const values = pick(list, q);
       return [int(median(values)), span(values), x(ratio(median(values), median(pick(raw, q))))];
@@ -202,10 +206,9 @@ function serverTable(run) {
 
 /** Medians of the exactly-once variant and of tether-ws best-effort, and their ratios (issue 8). */
 function exactlyOnceOverhead(run) {
-  const ok = (key, name) => samples(run, key, name).filter((s) => s.ok);
   const figure = (key, field) => {
-    const be = pick(ok(key, 'tether-ws'), field);
-    const eo = pick(ok(key, EXACTLY_ONCE), field);
+    const be = pick(valid(run, key, 'tether-ws'), field);
+    const eo = pick(valid(run, key, EXACTLY_ONCE), field);
     return { be, eo, ratio: ratio(median(eo), median(be)) };
   };
   return {
@@ -319,18 +322,9 @@ function exactlyOnceSection(run) {
 function checkFloors(run) {
   const floors = [];
   const add = (name, ok, detail) => floors.push({ name, ok, detail });
-  const tp = (name) =>
-    median(
-      pick(
-        samples(run, 'throughput', name).filter((s) => s.ok),
-        'messagesPerSecond',
-      ),
-    );
+  const tp = (name) => validMedian(run, 'throughput', name, 'messagesPerSecond');
   if (run.browser.throughput) {
-    const rawValues = pick(
-      samples(run, 'throughput', 'raw').filter((s) => s.ok),
-      'messagesPerSecond',
-    );
+    const rawValues = pick(valid(run, 'throughput', 'raw'), 'messagesPerSecond');
     const ours = ratio(tp('tether-ws'), tp('raw'));
     add('Throughput ≥ 0.97× raw', ours !== undefined && ours >= 0.97, `${x(ours)}`);
     const noise = spread(rawValues) ?? 0;
@@ -345,21 +339,9 @@ function checkFloors(run) {
     );
   }
   if (run.browser.latency) {
-    const p50 = (name) =>
-      median(
-        pick(
-          samples(run, 'latency', name).filter((s) => s.ok),
-          'p50',
-        ),
-      );
+    const p50 = (name) => validMedian(run, 'latency', name, 'p50');
     const r = ratio(p50('tether-ws'), p50('raw'));
-    const noise =
-      spread(
-        pick(
-          samples(run, 'latency', 'raw').filter((s) => s.ok),
-          'p50',
-        ),
-      ) ?? 0;
+    const noise = spread(pick(valid(run, 'latency', 'raw'), 'p50')) ?? 0;
     add(
       'p50 latency ≤ 1.05× raw',
       r !== undefined && r <= 1.05,
