@@ -34,17 +34,15 @@ const errorsOf = (run, key) =>
   );
 
 function throughputTable(run) {
-  const base = median(pick(samples(run, 'throughput', 'raw'), 'messagesPerSecond'));
+  const base = validMedian(run, 'throughput', 'raw', 'messagesPerSecond');
   const rows = run.libraries.map(({ name, label }) => {
-    const list = samples(run, 'throughput', name);
-    const valid = list.filter((s) => s.ok);
-    const values = pick(valid, 'messagesPerSecond');
+    const values = pick(valid(run, 'throughput', name), 'messagesPerSecond');
     return [
       label,
       int(median(values)),
       span(values),
       x(ratio(median(values), base)),
-      `${valid.length}/${list.length}`,
+      `${values.length}/${samples(run, 'throughput', name).length}`,
     ];
   });
   return table(['library', 'msg/s (median)', 'min–max', '× raw', 'valid runs'], rows);
