@@ -84,31 +84,20 @@ export async function bundleLibraries(libraries, outDir, { minify = true } = {})
 const EXACTLY_ONCE_ENTRY = resolve(BENCH_DIR, '../client/exactly-once/index.ts');
 
 /**
- * What exactly-once delivery adds to a page, measured like every size here. Exactly-once is an
+ * What importing exactly-once adds to a page, measured like every size here. Exactly-once is an
  * opt-in entry (`tether-ws/exactly-once`, client/exactly-once/) that imports the core as
- * 'tether-ws'; the core entry holds no exactly-once code, so a page that does not import it does
- * not download it.
- * - `bestEffort`: the core entry as shipped (`tether-ws`, client/index.ts, every export; what
- *   dist/tether-ws.js holds).
- * - `added`: client/exactly-once/index.ts bundled with 'tether-ws' external (imported as
- *   './tether-ws.js'), exactly like dist/exactly-once.js: the bytes a page adds by importing it.
+ * 'tether-ws'; the core entry holds no exactly-once code (its size is the `tether-ws` library's,
+ * client/index.ts with every export, what dist/tether-ws.js holds). Bundled here with 'tether-ws'
+ * external (imported as './tether-ws.js'), exactly like dist/exactly-once.js.
  */
-export async function exactlyOnceSizes(outDir, { minify = true } = {}) {
-  const spec = (file) => JSON.stringify(file);
-  const bestEffort = await bundleSource(
-    'tether-ws-core',
-    `export * from ${spec(CORE_ENTRY)};\n`,
-    outDir,
-    minify,
-  );
-  const added = await bundleSource(
+export async function exactlyOnceEntrySizes(outDir, { minify = true } = {}) {
+  const code = await bundleSource(
     'tether-ws-exactly-once-entry',
-    `export * from ${spec(EXACTLY_ONCE_ENTRY)};\n`,
+    entrySource({ module: EXACTLY_ONCE_ENTRY }),
     outDir,
     minify,
     { external: [CORE_SPECIFIER], paths: { [CORE_SPECIFIER]: './tether-ws.js' } },
   );
-  writeFileSync(join(outDir, 'tether-ws-core.js'), bestEffort);
-  writeFileSync(join(outDir, 'tether-ws-exactly-once-entry.js'), added);
-  return { bestEffort: sizesOf(bestEffort), added: sizesOf(added) };
+  writeFileSync(join(outDir, 'tether-ws-exactly-once-entry.js'), code);
+  return sizesOf(code);
 }
