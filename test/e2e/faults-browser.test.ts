@@ -2,7 +2,8 @@
  * The half-open and reset faults in real Chromium: the page loads the UMD build, and its client
  * streams numbered messages through the fault proxy to a counting echo server. Same checks as
  * test/faults/client-faults.test.ts: order without duplicates, every queued message delivered,
- * recovery within the bound the options imply; the loss is printed, not hidden.
+ * every retry after the backoff delay of its attempt number, recovery within the bound the options
+ * imply; the loss is printed, not hidden.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +16,9 @@ import {
   FAULT_OPTIONS,
   figures,
   HEARTBEAT,
+  offSchedule,
   RECONNECT,
+  type Reconnect,
   startCountingEchoServer,
   summary,
 } from '../faults/harness';
@@ -33,6 +36,7 @@ interface Snapshot {
   opens: number[];
   closes: Array<{ at: number; code: number; wasClean: boolean }>;
   errors: Array<{ at: number; code: string }>;
+  reconnects: Reconnect[];
   state: string;
   queued: number;
 }
@@ -45,15 +49,16 @@ const PAGE = `<!doctype html>
   let run;
   window.startRun = async (url, options) => {
     const client = new TetherWS.WebSocketClient(url, options);
-    run = { client, sends: [], opens: [], closes: [], errors: [] };
+    run = { client, sends: [], opens: [], closes: [], errors: [], reconnects: [] };
     client.on('open', () => run.opens.push(Date.now()));
+    client.on('reconnecting', (e) => run.reconnects.push(e));
     client.on('close', (e) => run.closes.push({ at: Date.now(), code: e.code, wasClean: e.wasClean }));
     client.on('error', (e) => run.errors.push({ at: Date.now(), code: e.code }));
     await client.open();
     run.timer = setInterval(() => run.sends.push(client.send('m:' + run.sends.length)), 10);
   };
   window.snapshot = () => ({
-    sends: run.sends, opens: run.opens, closes: run.closes, errors: run.errors,
+    sends: run.sends, opens: run.opens, closes: run.closes, errors: run.errors, reconnects: run.reconnects,
     state: run.client.state, queued: run.client.queued,
   });
   window.stopRun = () => clearInterval(run.timer);
@@ -139,6 +144,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
     expect(result.orderViolations).toEqual([]);
     expect(result.queuedMissing).toEqual([]);
     expect(final.state).toBe('open');
+    expect(offSchedule(final.reconnects)).toEqual([]);
     expect(recovery.ms).toBeLessThanOrEqual(recovery.bound + SLACK);
     return { result, final };
   }
@@ -157,6 +163,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
       what: 'minDelay',
     });
     expect(final.opens).toHaveLength(2);
+    expect(final.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
   });
 
   it('black hole both ways (half-open): the heartbeat notices within interval + timeout', async () => {

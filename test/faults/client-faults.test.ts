@@ -4,7 +4,8 @@
  * the fault is injected mid-stream and removed; then the run is checked:
  * - the server received the numbers in increasing order, with no duplicate;
  * - every message sent while the client could not write (send() returned false) arrived;
- * - the connection came back within the bound the options imply (plus slack for a loaded machine).
+ * - every retry waited the backoff delay of its attempt number (from the `reconnecting` events), and
+ *   the connection came back within the bound the options imply (plus slack for a loaded machine).
  * Messages that send() wrote into a socket that then died are counted and printed, one line per
  * fault: they are the documented loss, not asserted to be zero.
  */
@@ -19,7 +20,9 @@ import {
   FAULT_OPTIONS,
   figures,
   HEARTBEAT,
+  offSchedule,
   RECONNECT,
+  type Reconnect,
   type SendLog,
   SLACK,
   STEP_MS,
@@ -37,6 +40,7 @@ interface Run {
   opens: number[];
   closes: Array<{ at: number; code: number; wasClean: boolean }>;
   errors: Array<{ at: number; code: string }>;
+  reconnects: Reconnect[];
   /** Resolves when at least `count` more messages have been sent. */
   sendMore(count: number): Promise<void>;
   /** The first `open` after `since` (ms, performance.now()). */
@@ -68,7 +72,9 @@ async function startRun(): Promise<Run> {
   const opens: number[] = [];
   const closes: Run['closes'] = [];
   const errors: Run['errors'] = [];
+  const reconnects: Reconnect[] = [];
   client.on('open', () => opens.push(performance.now()));
+  client.on('reconnecting', (event) => reconnects.push(event));
   client.on('close', ({ code, wasClean }) => closes.push({ at: performance.now(), code, wasClean }));
   client.on('error', (error) => errors.push({ at: performance.now(), code: error.code }));
   await client.open();
@@ -79,6 +85,7 @@ async function startRun(): Promise<Run> {
     opens,
     closes,
     errors,
+    reconnects,
     async sendMore(count) {
       const target = sends.length + count;
       await waitUntil(() => sends.length >= target, {
@@ -119,6 +126,7 @@ async function finish(
   expect(result.orderViolations).toEqual([]);
   expect(result.queuedMissing).toEqual([]);
   expect(current.client.state).toBe('open');
+  expect(offSchedule(current.reconnects)).toEqual([]);
   if (recovery.ms !== undefined) expect(recovery.ms).toBeLessThanOrEqual(recovery.bound + SLACK);
   return result;
 }
@@ -135,6 +143,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     // A reset is seen at once; the first retry waits at most minDelay (jitter only shortens it).
     await finish(current, 'reset', { ms: opened - injected, bound: RECONNECT.minDelay, what: 'minDelay' });
     expect(current.opens).toHaveLength(2);
+    expect(current.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
   });
 
   it('black hole both ways (half-open): the heartbeat notices within interval + timeout', async () => {
@@ -207,6 +216,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
         bound: RECONNECT.minDelay,
         what: 'minDelay',
       });
+      expect(current.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
     });
   }
 

@@ -7,8 +7,9 @@
  *   while that server's session streams `s:<n>` back on a timer, also while the client is away:
  *   client → server and server → client are each checked on their own.
  * For every fault and every stream: nothing lost, nothing twice, strictly in order; one session
- * per lane and no session-lost report on either side; the connection back within the bound the
- * options imply. One summary line per fault; the resend counts show the fault did bite.
+ * per lane and no session-lost report on either side; every retry after the backoff delay of its
+ * attempt number, and the connection back within the bound the options imply. One summary line per
+ * fault; the resend counts show the fault did bite.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
@@ -27,7 +28,17 @@ import {
   sessionLogger,
   startStreamServer,
 } from './exactly-once-harness';
-import { CONNECT_TIMEOUT, FAULT_OPTIONS, HEARTBEAT, RECONNECT, SLACK, STEP_MS, WAIT_MS } from './harness';
+import {
+  CONNECT_TIMEOUT,
+  FAULT_OPTIONS,
+  HEARTBEAT,
+  offSchedule,
+  RECONNECT,
+  type Reconnect,
+  SLACK,
+  STEP_MS,
+  WAIT_MS,
+} from './harness';
 
 /** Far longer than any fault here: every session must resume. */
 const RESUME_WINDOW = 10_000;
@@ -45,6 +56,7 @@ interface Lane {
   readonly received: number[];
   readonly opens: number[];
   readonly closes: Array<{ code: number; wasClean: boolean }>;
+  readonly reconnects: Reconnect[];
   readonly errors: string[];
   readonly sessionLost: Array<{ reason: string; undelivered: number }>;
 }
@@ -89,6 +101,7 @@ async function openLane(name: Lane['name'], port: number, path: string): Promise
     received: [],
     opens: [],
     closes: [],
+    reconnects: [],
     errors: [],
     sessionLost: [],
   };
@@ -99,6 +112,7 @@ async function openLane(name: Lane['name'], port: number, path: string): Promise
   });
   client.on('open', () => lane.opens.push(performance.now()));
   client.on('close', ({ code, wasClean }) => lane.closes.push({ code, wasClean }));
+  client.on('reconnecting', (event) => lane.reconnects.push(event));
   client.on('error', (error) => lane.errors.push(error.code));
   client.on('session-lost', ({ reason, undelivered }) =>
     lane.sessionLost.push({ reason, undelivered: undelivered.length }),
@@ -184,6 +198,10 @@ async function finish(fault: string, recovery: { ms: number[] | undefined; bound
   for (const lane of lanes) {
     expect({ lane: lane.name, sessionLost: lane.sessionLost }).toEqual({ lane: lane.name, sessionLost: [] });
     expect(lane.client.state).toBe('open');
+    expect({ lane: lane.name, offSchedule: offSchedule(lane.reconnects) }).toEqual({
+      lane: lane.name,
+      offSchedule: [],
+    });
   }
   // One session per lane, resumed across the fault, never ended.
   expect(devLog).toMatchObject({ sessions: 1, lost: [] });
@@ -208,7 +226,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
       bound: RECONNECT.minDelay,
       what: 'minDelay',
     });
-    for (const lane of lanes) expect(lane.opens).toHaveLength(2);
+    for (const lane of lanes) {
+      expect(lane.opens).toHaveLength(2);
+      expect(lane.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
+    }
   });
 
   it('black hole both ways (half-open): the heartbeat notices, and what fell in the hole is resent once', async () => {
@@ -284,6 +305,7 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
         bound: RECONNECT.minDelay,
         what: 'minDelay',
       });
+      for (const lane of lanes) expect(lane.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
     });
   }
 

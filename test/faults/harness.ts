@@ -36,6 +36,29 @@ export const STEP_MS = 10;
 /** Bound on every wait for an event. */
 export const WAIT_MS = 5000;
 
+/** A client's `reconnecting` event: retry number `attempt` starts after `delay` ms. */
+export interface Reconnect {
+  attempt: number;
+  delay: number;
+  offline: boolean;
+}
+
+/**
+ * The `reconnecting` events of a run that break the schedule {@link RECONNECT} implies
+ * (client/backoff.ts): retries numbered 1, 2, 3, ..., none waiting for the network, and retry n
+ * waiting base * (1 - jitter) to base ms, base = min(maxDelay, minDelay * factor ** (n - 1)), each
+ * with the attempt and delay range it should have had. Empty when every retry kept to the schedule:
+ * the exact check that the wall-clock recovery bounds, padded with SLACK, cannot make.
+ */
+export function offSchedule(reconnects: readonly Reconnect[]): Array<Reconnect & { expected: string }> {
+  return reconnects.flatMap((event, i) => {
+    const base = Math.min(RECONNECT.maxDelay, RECONNECT.minDelay * RECONNECT.factor ** i);
+    const min = Math.ceil(base * (1 - RECONNECT.jitter));
+    const kept = event.attempt === i + 1 && !event.offline && event.delay >= min && event.delay <= base;
+    return kept ? [] : [{ ...event, expected: `attempt ${i + 1} after ${min}..${base} ms` }];
+  });
+}
+
 export interface CountingEchoServer {
   readonly port: number;
   /** Numbers received, one array per connection, in order of connection and of arrival. */
