@@ -1,13 +1,11 @@
 // Where the bytes of the shipped ES bundles are: each minified character of dist/tether-ws.js and
 // dist/exactly-once.js is attributed, through the source map, to the client module it came from;
 // each module's share is then gzipped on its own. The shares add up to more than the bundle's
-// gzip size (gzip finds repeats across modules too), so read them as proportions. Run after
-// `npm run build`.
+// gzip size (gzip finds repeats across modules too), so read them as proportions. Sizes as the
+// bench and check-package.mjs measure them (bench/bundle.mjs sizesOf). Run after `npm run build`.
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { SourceMapConsumer } from 'source-map-js';
-
-const gzip = (text) => gzipSync(text, { level: 9 }).length;
+import { sizesOf } from '../bench/bundle.mjs';
 
 for (const file of ['dist/tether-ws.js', 'dist/exactly-once.js']) {
   const code = readFileSync(file, 'utf8');
@@ -35,8 +33,12 @@ for (const file of ['dist/tether-ws.js', 'dist/exactly-once.js']) {
       column = 0;
     } else column++;
   }
-  console.log(`${file}: ${code.length} B minified, ${gzip(code)} B gzip`);
-  const rows = [...shares].map(([module, text]) => [module, text.length, gzip(text)]);
+  const whole = sizesOf(code);
+  console.log(`${file}: ${whole.min} B minified, ${whole.gzip} B gzip`);
+  const rows = [...shares].map(([module, text]) => {
+    const { min, gzip } = sizesOf(text);
+    return [module, min, gzip];
+  });
   for (const [module, min, gz] of rows.sort((a, b) => b[2] - a[2])) {
     console.log(
       `  ${module.padEnd(24)} ${String(min).padStart(6)} B min ${String(gz).padStart(6)} B gzip alone`,
