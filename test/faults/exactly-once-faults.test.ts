@@ -142,11 +142,13 @@ async function sendMore(count: number): Promise<void> {
 const each = <T>(fn: (lane: Lane) => Promise<T>): Promise<T[]> => Promise.all(lanes.map(fn));
 const proxies = (): FaultProxy[] => lanes.map((lane) => lane.proxy);
 
-/** The first `open` of `lane` at or after `since` (performance.now()). */
-async function openAfter(lane: Lane, since: number): Promise<number> {
-  const found = () => lane.opens.find((at) => at >= since);
-  await waitUntil(found, { timeoutMs: WAIT_MS, message: `${lane.name}: an "open" after the fault` });
-  return found() as number;
+/** Per lane, the time from `since` (performance.now()) to its first `open` at or after it. */
+function recoveredSince(since: number): Promise<number[]> {
+  return each(async (lane) => {
+    const found = () => lane.opens.find((at) => at >= since);
+    await waitUntil(found, { timeoutMs: WAIT_MS, message: `${lane.name}: an "open" after the fault` });
+    return (found() as number) - since;
+  });
 }
 
 /**
@@ -218,14 +220,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
     const injected = performance.now();
     for (const proxy of proxies()) proxy.resetAll();
     for (const close of await lost) expect(close).toMatchObject({ code: 1006, willReconnect: true });
-    const opened = await each((lane) => openAfter(lane, injected));
+    const recovery = await recoveredSince(injected);
 
     // A reset is seen at once; the first retry waits at most minDelay (jitter only shortens it).
-    await finish('reset', {
-      ms: opened.map((at) => at - injected),
-      bound: RECONNECT.minDelay,
-      what: 'minDelay',
-    });
+    await finish('reset', { ms: recovery, bound: RECONNECT.minDelay, what: 'minDelay' });
     for (const lane of lanes) {
       expect(lane.opens).toHaveLength(2);
       expect(lane.reconnects.map(({ attempt }) => attempt)).toEqual([1]);
@@ -261,10 +259,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
     });
     const lifted = performance.now();
     for (const proxy of proxies()) proxy.blackhole(false);
-    const opened = await each((lane) => openAfter(lane, lifted));
+    const recovery = await recoveredSince(lifted);
 
     await finish('half-open', {
-      ms: opened.map((at) => at - lifted),
+      ms: recovery,
       bound: CONNECT_TIMEOUT + RECONNECT.maxDelay,
       what: `connectTimeout+maxDelay after lift; detected in ${Math.round(detectMs)}ms, bound interval+timeout=${HEARTBEAT.interval + HEARTBEAT.timeout}`,
     });
@@ -298,10 +296,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
       for (const proxy of proxies()) proxy.cutMidFrame(direction);
       await cut;
       for (const close of await lost) expect(close).toMatchObject({ code: 1006, wasClean: false });
-      const opened = await each((lane) => openAfter(lane, injected));
+      const recovery = await recoveredSince(injected);
 
       await finish(`cut-mid-frame-${direction}`, {
-        ms: opened.map((at) => at - injected),
+        ms: recovery,
         bound: RECONNECT.minDelay,
         what: 'minDelay',
       });
@@ -324,10 +322,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
     });
     const lifted = performance.now();
     for (const proxy of proxies()) proxy.refuse(false);
-    const opened = await each((lane) => openAfter(lane, lifted));
+    const recovery = await recoveredSince(lifted);
 
     await finish('refuse', {
-      ms: opened.map((at) => at - lifted),
+      ms: recovery,
       bound: RECONNECT.maxDelay,
       what: `maxDelay after lift; ${[...refused.values()].join('/')} refused`,
     });
@@ -358,10 +356,10 @@ describe('WebSocketClient exactly-once under injected faults (Node, ws, tether.v
 
     const lifted = performance.now();
     for (const proxy of proxies()) proxy.stall(false);
-    const opened = await each((lane) => openAfter(lane, lifted));
+    const recovery = await recoveredSince(lifted);
 
     await finish('stall', {
-      ms: opened.map((at) => at - lifted),
+      ms: recovery,
       bound: CONNECT_TIMEOUT + RECONNECT.maxDelay,
       what: `connectTimeout+maxDelay after lift; abandoned after ${Math.round(abandonMs)}ms`,
     });
