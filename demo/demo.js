@@ -30,28 +30,16 @@ if (!globalThis.TetherWS) {
 /** Both endpoints are on the page's own origin: the dev server serves this page and both echoes. */
 const wsOrigin = location.origin.replace(/^http/, 'ws');
 const MODES = {
-  'best-effort': { url: `${wsOrigin}/`, label: 'best-effort' },
-  'exactly-once': { url: `${wsOrigin}/reliable`, label: 'exactly-once' },
+  'best-effort': { url: `${wsOrigin}/` },
+  'exactly-once': { url: `${wsOrigin}/reliable` },
 };
 
 /** Sent entries still waiting for their echo, oldest first. */
 const awaitingEcho = [];
 
-const LABELS = {
-  idle: 'not connected',
-  connecting: 'connecting',
-  open: 'open',
-  closing: 'closing',
-  reconnecting: 'reconnecting',
-  closed: 'closed',
-};
-const STATUS_LABELS = {
-  queued: 'queued',
-  sent: 'sent',
-  delivered: 'delivered',
-  lost: 'no echo',
-  unsent: 'not sent',
-};
+/** Badge and status texts that differ from the state or status name; the others show as named. */
+const LABELS = { idle: 'not connected' };
+const STATUS_LABELS = { lost: 'no echo', unsent: 'not sent' };
 
 function timeNow() {
   const now = new Date();
@@ -90,7 +78,7 @@ function setStatus(item, status) {
   if (status === 'queued') item.dataset.wasQueued = 'true';
   item.dataset.status = status;
   const prefix = item.dataset.wasQueued && status !== 'queued' ? 'queued → ' : '';
-  item.querySelector('.status').textContent = prefix + STATUS_LABELS[status];
+  item.querySelector('.status').textContent = prefix + (STATUS_LABELS[status] ?? status);
 }
 
 // The retry countdown: `reconnecting` gives the delay; the badge counts down to the next attempt.
@@ -238,7 +226,7 @@ function switchMode(next) {
   }
   old.close();
   // An informational note, not a warning like the drop and session-lost ones.
-  addEntry('note', `Delivery: ${MODES[next].label}, endpoint ${MODES[next].url}`).dataset.tone = 'info';
+  addEntry('note', `Delivery: ${next}, endpoint ${MODES[next].url}`).dataset.tone = 'info';
   showState(client.state);
   showQueued();
   detail.textContent = wasInUse
