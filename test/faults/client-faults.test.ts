@@ -70,22 +70,14 @@ async function startRun(): Promise<Run> {
   const client = new WebSocketClient(proxy.url('/'), OPTIONS);
   const sends: SendLog = [];
   const opens: number[] = [];
-  const closes: Run['closes'] = [];
-  const errors: Run['errors'] = [];
-  const reconnects: Reconnect[] = [];
-  client.on('open', () => opens.push(performance.now()));
-  client.on('reconnecting', (event) => reconnects.push(event));
-  client.on('close', ({ code, wasClean }) => closes.push({ at: performance.now(), code, wasClean }));
-  client.on('error', (error) => errors.push({ at: performance.now(), code: error.code }));
-  await client.open();
-  const timer = setInterval(() => sends.push(client.send(`m:${sends.length}`)), STEP_MS);
+  let timer: ReturnType<typeof setInterval> | undefined;
   const current: Run = {
     client,
     sends,
     opens,
-    closes,
-    errors,
-    reconnects,
+    closes: [],
+    errors: [],
+    reconnects: [],
     async sendMore(count) {
       const target = sends.length + count;
       await waitUntil(() => sends.length >= target, {
@@ -100,7 +92,14 @@ async function startRun(): Promise<Run> {
     },
     stop: () => clearInterval(timer),
   };
+  // Before open(): afterEach closes the client even when the test fails before it is open.
   run = current;
+  client.on('open', () => opens.push(performance.now()));
+  client.on('reconnecting', (event) => current.reconnects.push(event));
+  client.on('close', ({ code, wasClean }) => current.closes.push({ at: performance.now(), code, wasClean }));
+  client.on('error', (error) => current.errors.push({ at: performance.now(), code: error.code }));
+  await client.open();
+  timer = setInterval(() => sends.push(client.send(`m:${sends.length}`)), STEP_MS);
   await current.sendMore(30);
   return current;
 }

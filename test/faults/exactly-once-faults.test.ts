@@ -83,7 +83,8 @@ afterEach(async () => {
   await dev.close();
 });
 
-async function openLane(name: Lane['name'], port: number, path: string): Promise<Lane> {
+/** Opens a client through a proxy of its own to `port` and `path`, and adds it to `lanes`. */
+async function openLane(name: Lane['name'], port: number, path: string): Promise<void> {
   const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port } });
   const written: number[] = [];
   const options: ClientOptions = {
@@ -117,13 +118,15 @@ async function openLane(name: Lane['name'], port: number, path: string): Promise
   client.on('session-lost', ({ reason, undelivered }) =>
     lane.sessionLost.push({ reason, undelivered: undelivered.length }),
   );
+  // Before open(): afterEach closes the client and its proxy even when the test fails before then.
+  lanes.push(lane);
   await client.open();
-  return lane;
 }
 
 /** Opens both lanes and streams `c:<n>` on each every STEP_MS (the stream server streams `s:<n>`). */
 async function startRun(): Promise<void> {
-  lanes = [await openLane('echo', dev.port, '/reliable'), await openLane('stream', streamServer.port, '/')];
+  await openLane('echo', dev.port, '/reliable');
+  await openLane('stream', streamServer.port, '/');
   streaming = setInterval(() => {
     for (const lane of lanes) lane.client.send(`c:${lane.sent++}`);
   }, STEP_MS);
