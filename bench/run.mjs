@@ -1,5 +1,5 @@
-// `npm run bench [-- --quick] [-- --profile] [-- --only=throughput,latency,...] [-- --libs=raw,tether-ws]
-//   [-- --rounds=N] [-- --merge]`
+// `npm run bench [-- [--quick] [--profile] [--only=throughput,latency,...] [--libs=raw,tether-ws]
+//   [--rounds=N] [--merge]]` (flags after one `--`; bench/README.md says what each does)
 // `--merge`: the measurements (and libraries) of this run replace theirs in the last results/raw.json,
 // everything else is kept, and results.md says which parts were rerun when: for rerunning a
 // scenario that other processes disturbed without repeating the whole run.
