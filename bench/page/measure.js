@@ -41,16 +41,13 @@ async function openClient(connect, url, settings, handlers, timeoutMs = 5_000) {
 /** Counts echoes of sequence numbers below `capacity`: distinct, duplicated, out of order. */
 function tracker(capacity) {
   const seen = new Uint8Array(capacity);
-  const state = { received: 0, duplicated: 0, outOfOrder: 0, foreign: 0, highest: -1, lastEchoAt: 0 };
+  const state = { received: 0, duplicated: 0, outOfOrder: 0, highest: -1, lastEchoAt: 0 };
   return {
     state,
     seen,
     echo(data) {
       const seq = seqOf(data);
-      if (!(seq >= 0 && seq < capacity)) {
-        state.foreign += 1;
-        return;
-      }
+      if (!(seq >= 0 && seq < capacity)) return; // not one of ours (nothing counts these)
       state.lastEchoAt = epoch();
       if (seen[seq]) state.duplicated += 1;
       else {
