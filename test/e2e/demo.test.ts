@@ -49,6 +49,14 @@ describeWithBrowser('demo page', (suite) => {
 
   const expectState = (page: Page, state: string) => expectDemoState(page, state, timeout);
 
+  /** The demo on `server`, connected with its Connect button. */
+  async function openConnected(server: TestDevServer): Promise<Page> {
+    const page = await openDemo(server);
+    await page.click('#connect');
+    await expectState(page, 'open');
+    return page;
+  }
+
   async function type(page: Page, text: string): Promise<void> {
     await page.locator('#message').fill(text);
     await page.locator('#message').press('Enter');
@@ -97,9 +105,7 @@ describeWithBrowser('demo page', (suite) => {
 
   it('queues what is typed while the server is down and delivers it in order after the restart', async () => {
     const first = await startServer();
-    const page = await openDemo(first);
-    await page.click('#connect');
-    await expectState(page, 'open');
+    const page = await openConnected(first);
 
     // The server goes away with 1001 (RFC 6455 §7.4.1); the client retries with backoff meanwhile.
     await first.close();
@@ -148,9 +154,7 @@ describeWithBrowser('demo page', (suite) => {
   it('reconnects on its own when the server drops every connection', async () => {
     const server = await startServer();
     const wss = server.server.wss;
-    const page = await openDemo(server);
-    await page.click('#connect');
-    await expectState(page, 'open');
+    const page = await openConnected(server);
     expect(wss.clients.size).toBe(1);
 
     // Subscribed before the drop, so a fast reconnect cannot be missed.
@@ -169,9 +173,7 @@ describeWithBrowser('demo page', (suite) => {
   it('shows "offline" while the browser is offline and reconnects when the network is back', async () => {
     const server = await startServer();
     const wss = server.server.wss;
-    const page = await openDemo(server);
-    await page.click('#connect');
-    await expectState(page, 'open');
+    const page = await openConnected(server);
 
     await page.context().setOffline(true);
     for (const socket of wss.clients) socket.terminate();
@@ -188,9 +190,7 @@ describeWithBrowser('demo page', (suite) => {
   it('stays closed after Disconnect, and keeps what is typed for the next Connect', async () => {
     const server = await startServer();
     const wss = server.server.wss;
-    const page = await openDemo(server);
-    await page.click('#connect');
-    await expectState(page, 'open');
+    const page = await openConnected(server);
 
     await page.click('#disconnect');
     await expectState(page, 'closed');
