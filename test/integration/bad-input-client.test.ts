@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import WS, { WebSocketServer } from 'ws';
+import WS from 'ws';
 import {
   type CloseEvent,
   type TetherError,
@@ -14,6 +14,7 @@ import {
   type WebSocketConstructor,
 } from '../../client/index.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
+import { startWsServer } from '../helpers/tether-wire.js';
 
 const WAIT_MS = 5000;
 const closers: Array<() => Promise<unknown>> = [];
@@ -24,25 +25,15 @@ afterEach(async () => {
 
 /** A good echo server on 127.0.0.1 that records what it receives. */
 async function echoServer(): Promise<{ url: string; received: string[] }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await waitFor(wss, 'listening', { timeoutMs: WAIT_MS, failOn: ['error'] });
   const received: string[] = [];
-  wss.on('connection', (socket) => {
+  const server = await startWsServer((socket) => {
     socket.on('message', (data, isBinary) => {
       received.push(String(data));
       socket.send(data, { binary: isBinary });
     });
   });
-  closers.push(
-    () =>
-      new Promise((resolve) => {
-        for (const socket of wss.clients) socket.terminate();
-        wss.close(resolve);
-      }),
-  );
-  const address = wss.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  return { url: `ws://127.0.0.1:${address.port}/`, received };
+  closers.push(server.close);
+  return { url: server.url, received };
 }
 
 /** A TCP server that answers every connection with `respond`, for servers `ws` would not let us write. */
@@ -129,18 +120,14 @@ describe('WebSocketClient against a server that sends bad input', () => {
   });
 
   it('invalid UTF-8 in a text frame: SOCKET_ERROR, 1007 to the server, reconnects, queued messages delivered once', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await waitFor(wss, 'listening', { timeoutMs: WAIT_MS, failOn: ['error'] });
-    closers.push(() => new Promise((resolve) => wss.close(resolve)));
     // ws does not validate what it sends: this is a text frame carrying the bytes ff fe.
     const serverSaw: number[] = [];
-    wss.on('connection', (socket) => {
+    const bad = await startWsServer((socket) => {
       socket.on('close', (code) => serverSaw.push(code));
       socket.send(Buffer.from([0xff, 0xfe]), { binary: false });
     });
-    const address = wss.address();
-    if (typeof address !== 'object' || address === null) throw new Error('no address');
-    const run = await runAgainst(`ws://127.0.0.1:${address.port}/`);
+    closers.push(bad.close);
+    const run = await runAgainst(bad.url);
     expect(run.errors.map((error) => [error.code, (error.cause as Error).message])).toEqual([
       ['SOCKET_ERROR', 'Invalid WebSocket frame: invalid UTF-8 sequence'],
     ]);
