@@ -595,6 +595,29 @@ describe('WebSocketClient with delivery: exactlyOnce()', () => {
       expect(messages).toEqual(['a', 'b', 'c']);
       expect(lost).toEqual([]);
     });
+
+    it('acknowledges a full batch of 32 at once, without waiting for the 20 ms delay', async () => {
+      const server = await startRawServer();
+      const { client, sockets } = exactlyOnceClient(server.url);
+      client.open();
+      const { first } = await welcomeFirst(server, client);
+      // The acks written by the time each delivery's microtasks ran: the batch ack is queued as a
+      // microtask before the message is delivered, so it is written before this check runs.
+      const acksAfter: string[][] = [];
+      client.on('message', () =>
+        queueMicrotask(() =>
+          acksAfter.push(
+            lastSocket({ sockets }).sent.filter((frame): frame is string => /^a\d+$/.test(String(frame))),
+          ),
+        ),
+      );
+      for (let seq = 1; seq <= 32; seq++) first.send(`m${seq}:${seq}`);
+      await first.until((frame) => frame.type === 'ack' && frame.seq === 32, 'a32');
+
+      expect(acksAfter).toHaveLength(32);
+      expect(acksAfter[30]).toEqual([]); // 31 delivered: the 20 ms delay still runs
+      expect(acksAfter[31]).toEqual(['a32']);
+    });
   });
 
   describe('sessions that end', () => {
