@@ -1,7 +1,7 @@
 // What the bench measures, how much of it, and how each library is configured. Everything a
 // reader needs to judge fairness is in this one file: the settings below are printed in results.md.
 
-/** Run sizes. `--quick` is a smoke run of about a minute; the full run stays under ten minutes on 2 cores. */
+/** Run sizes. `--quick` is a smoke run of about 2 minutes (written under results/quick/); the full run stays under ten minutes on 2 cores. */
 export const PROFILES = {
   full: {
     rounds: 5, // throughput: rounds of A B C ..., each library in a fresh page

@@ -5,12 +5,15 @@
 // scenario that other processes disturbed without repeating the whole run.
 // Runs every measurement in one process tree: library bundles (size), a bare `ws` echo server in a
 // child process, Chromium pages driven over a control channel (throughput, latency, offline burst,
-// reconnect, half-open), then the server load test. Writes bench/results.md and bench/results.svg;
-// the raw samples go to bench/results/raw.json and CPU profiles (with --profile) next to them.
+// reconnect, half-open), then the server load test. A full run writes bench/results.md and
+// bench/results.svg (the committed record the docs cite), the raw samples to bench/results/raw.json and
+// CPU profiles (with --profile) next to them. A `--quick` run is a smoke test whose figures are not
+// for comparison, so it writes the same three files under bench/results/quick/ (git-ignored) and
+// never replaces the record.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { launchChromium } from './browser.mjs';
 import { bundleLibraries, exactlyOnceEntrySizes } from './bundle.mjs';
 import { renderChart } from './chart.mjs';
@@ -43,6 +46,10 @@ const libs = args
 const LIBS = libs ? LIBRARIES.filter((l) => libs.includes(l.name)) : LIBRARIES;
 const roundsArg = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length));
 const size = { ...PROFILES[quick ? 'quick' : 'full'] };
+/** Where this run's report, chart and raw samples go (see the top of this file). */
+const OUT = quick
+  ? { report: join(RESULTS_DIR, 'quick'), raw: join(RESULTS_DIR, 'quick') }
+  : { report: BENCH_DIR, raw: RESULTS_DIR };
 if (roundsArg > 0)
   Object.assign(size, { rounds: roundsArg, latencyRounds: roundsArg, faultRounds: roundsArg });
 const started = performance.now();
@@ -190,12 +197,14 @@ async function main() {
     return;
   }
   const published = merging
-    ? mergeInto(JSON.parse(readFileSync(join(RESULTS_DIR, 'raw.json'), 'utf8')), run)
+    ? mergeInto(JSON.parse(readFileSync(join(OUT.raw, 'raw.json'), 'utf8')), run)
     : run;
-  writeFileSync(join(RESULTS_DIR, 'raw.json'), `${JSON.stringify(published, null, 2)}\n`);
-  writeFileSync(join(BENCH_DIR, 'results.md'), renderReport(published));
-  writeFileSync(join(BENCH_DIR, 'results.svg'), renderChart(published));
-  log(`wrote bench/results.md and bench/results.svg in ${run.seconds.toFixed(0)} s`);
+  mkdirSync(OUT.report, { recursive: true });
+  writeFileSync(join(OUT.raw, 'raw.json'), `${JSON.stringify(published, null, 2)}\n`);
+  writeFileSync(join(OUT.report, 'results.md'), renderReport(published));
+  writeFileSync(join(OUT.report, 'results.svg'), renderChart(published));
+  const where = relative(process.cwd(), OUT.report) || '.';
+  log(`wrote ${where}/results.md and ${where}/results.svg in ${run.seconds.toFixed(0)} s`);
 }
 
 /** `--merge`: `rerun`'s measurements replace `base`'s, per measurement and library; the rest stays. */

@@ -16,8 +16,10 @@
 // child raises its soft limit to the hard one; if a step reports connect failures, raise this
 // shell's (`ulimit -n 20000`) before `npm run soak`. Environment: SOAK_CLIENTS, SOAK_SECONDS,
 // SOAK_RAMP (comma-separated), SOAK_RAMP_SECONDS, SOAK_P99_LIMIT_MS.
+// Every line it prints is also written to bench/soak-results.md, the one place the docs point at for
+// these figures (with the settings of the run).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import WS from 'ws';
@@ -31,6 +33,13 @@ const RAMP = (process.env.SOAK_RAMP ?? '2000,4000,8000,16000').split(',').map(Nu
 const RAMP_SECONDS = Number(process.env.SOAK_RAMP_SECONDS ?? 15);
 const P99_LIMIT_MS = Number(process.env.SOAK_P99_LIMIT_MS ?? 100);
 const CONNECT_BATCH = 200;
+const RESULTS_FILE = `${root}bench/soak-results.md`;
+const reported = [];
+/** Prints a result line and keeps it for RESULTS_FILE. */
+function report(line) {
+  console.log(line);
+  reported.push(line);
+}
 
 for (const file of [serverEntry, clientEntry]) {
   if (!existsSync(file)) {
@@ -51,22 +60,22 @@ process.on('exit', () => server.child.kill('SIGKILL'));
 
 try {
   const baseline = await health();
-  console.log(
+  report(
     `tether-ws soak, ${new Date().toISOString()}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`,
   );
-  console.log(`server RSS before any connection: ${mib(baseline.memory.rss)}`);
+  report(`server RSS before any connection: ${mib(baseline.memory.rss)}`);
 
   await grow(SOAK_CLIENTS);
   const connected = await health();
   const perConnection = (connected.memory.rss - baseline.memory.rss) / connected.connections;
-  console.log(
+  report(
     `\n${connected.connections} connected; server RSS ${mib(connected.memory.rss)}, ` +
       `${(perConnection / 1024).toFixed(1)} KiB per connection`,
   );
   const soak = await measure(SOAK_SECONDS);
   const after = await health();
-  console.log(
+  report(
     `soak: ${SOAK_CLIENTS} clients × 1 msg/s × ${SOAK_SECONDS} s: held ${soak.held}/${SOAK_CLIENTS}, ` +
       `sent ${soak.sent}, echoed ${soak.echoed}, lost ${soak.lost}, closes ${soak.closes}, ` +
       `p50 ${soak.p50.toFixed(1)} ms, p99 ${soak.p99.toFixed(1)} ms, max ${soak.max.toFixed(1)} ms; ` +
@@ -81,7 +90,7 @@ try {
     const step = await measure(RAMP_SECONDS);
     const h = await health();
     const ok = failed === 0 && step.lost === 0 && step.held === target && step.p99 <= P99_LIMIT_MS;
-    console.log(
+    report(
       `ramp ${target}: connect failures ${failed}, held ${step.held}, lost ${step.lost}, ` +
         `p50 ${step.p50.toFixed(1)} ms, p99 ${step.p99.toFixed(1)} ms, server RSS ${mib(h.memory.rss)} ` +
         `(${((h.memory.rss - baseline.memory.rss) / h.connections / 1024).toFixed(1)} KiB/conn), ` +
@@ -90,9 +99,16 @@ try {
     if (!ok) break;
     largestGood = target;
   }
-  console.log(
+  report(
     `\nlargest step held with p99 ≤ ${P99_LIMIT_MS} ms and nothing lost: ${largestGood || 'none'} connections`,
   );
+  writeFileSync(
+    RESULTS_FILE,
+    `# tether-ws soak results\n\nWritten by \`npm run soak\` (scripts/soak.mjs, which says what it measures); settings: ` +
+      `${SOAK_CLIENTS} clients for ${SOAK_SECONDS} s, ramp ${RAMP.join(', ')} at ${RAMP_SECONDS} s per step, ` +
+      `p99 limit ${P99_LIMIT_MS} ms.\n\n\`\`\`\n${reported.join('\n').trim()}\n\`\`\`\n`,
+  );
+  console.log(`wrote ${RESULTS_FILE}`);
 } finally {
   stopping = true;
   for (const entry of clients) clearInterval(entry.timer);

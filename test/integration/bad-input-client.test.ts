@@ -1,4 +1,4 @@
-// The client side of the README's bad-input table, for the rows that need a real misbehaving server
+// The client side of the bad-input table (docs/api.md), for the rows that need a real misbehaving server
 // (the other client rows are covered by the unit tests the table names). Each test: the first
 // connection goes to a bad server, the retry (the URL function is called before every attempt) to a
 // good echo server; the client must report the fault as an `error` event, reconnect, and deliver

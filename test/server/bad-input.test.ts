@@ -1,4 +1,4 @@
-// The server side of the README's bad-input table: one test per row. Each row checks what the
+// The server side of the bad-input table (docs/api.md): one test per row. Each row checks what the
 // misbehaving peer sees (an HTTP status or a close code with its reason) and that a well-behaved
 // client connected before the abuse keeps its echo.
 import { type IncomingMessage, request } from 'node:http';

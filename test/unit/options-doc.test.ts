@@ -7,11 +7,12 @@ import { DEFAULT_OPTIONS } from '../../client/index.js';
 const EXACTLY_ONCE_TABLE = '`exactlyOnce(options?)`';
 
 /**
- * Rows of one README options table, between two markers: option name → the default column's text,
- * backticks removed.
+ * Rows of one options table of docs/api.md (the client reference the README links), between two
+ * markers: option name → the default column's text, backticks removed.
  */
 function readmeDefaults(from: string, to: string): Map<string, string> {
-  const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+  const readme = readFileSync(resolve(__dirname, '../../docs/api.md'), 'utf8');
+  if (!readme.includes(from)) throw new Error(`docs/api.md has no "${from}": where did the table go?`);
   const start = readme.indexOf(from);
   const section = readme.slice(start, readme.indexOf(to, start));
   const rows = new Map<string, string>();
@@ -41,8 +42,8 @@ function asReadmeText(value: unknown): string {
   return String(value);
 }
 
-describe('README options table', () => {
-  const rows = readmeDefaults('### Options', EXACTLY_ONCE_TABLE);
+describe('docs/api.md options table', () => {
+  const rows = readmeDefaults('## Options', EXACTLY_ONCE_TABLE);
 
   it('documents every option of DEFAULT_OPTIONS', () => {
     const missing = defaultLeaves()
@@ -72,8 +73,8 @@ describe('README options table', () => {
   });
 });
 
-describe('README exactlyOnce() options table', () => {
-  const rows = readmeDefaults(EXACTLY_ONCE_TABLE, '### Events');
+describe('docs/api.md exactlyOnce() options table', () => {
+  const rows = readmeDefaults(EXACTLY_ONCE_TABLE, '## Events');
 
   it('lists exactly the options of EXACTLY_ONCE_DEFAULTS, with the same defaults', () => {
     expect(Object.fromEntries(rows)).toEqual(
