@@ -5,7 +5,9 @@ export type TetherServerErrorCode =
   /** `session.send()` on a session that has ended (its `lost` event has fired). */
   | 'SESSION_ENDED'
   /** `session.send()` got something other than a string, Buffer, ArrayBuffer or typed array. */
-  | 'INVALID_DATA';
+  | 'INVALID_DATA'
+  /** The session store (e.g. Redis) failed or did not answer in time; the `cause` says why. */
+  | 'STORE_UNAVAILABLE';
 
 /** Thrown by the adapter for a caller's mistake at its boundary. */
 export class TetherServerError extends Error {

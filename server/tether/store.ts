@@ -1,0 +1,99 @@
+/**
+ * Where tether.v1 sessions live (docs/protocol.md §9). The adapter keeps every session it holds in
+ * memory, and writes each change to its store *before* anything leaves for the client: the store is
+ * the truth, the adapter's copy a cache of it. The default {@link createMemoryStore} keeps sessions
+ * in this process (today's behaviour); a shared store (tether-ws/server/redis) lets any node resume
+ * any session.
+ *
+ * Ownership is fenced: every claim names a new owner token, and every later write carries it; the
+ * store refuses (returns `false`) a write whose token is no longer the owner's, so a node that lost
+ * a session to another can never advance it again.
+ *
+ * A method may answer synchronously (the memory store does, so the adapter works as before, without
+ * a tick per message) or with a promise. A rejected promise or a throw means "the store is
+ * unavailable": the adapter then acknowledges nothing more and closes the connection (1011 or 1013),
+ * and the client resumes from what is stored.
+ */
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A message payload as stored: a string for a text message, a Buffer for a binary one. */
+export type StoredPayload = string | Buffer;
+
+/** A connection's hello asks to hold session `sid` (docs/protocol.md §4). */
+export interface ClaimRequest {
+  readonly sid: string;
+  /** The new owner token; every later write for this hold carries it. Unique per claim. */
+  readonly owner: string;
+  /** The hello's `recv`: the client's last received seq, an implicit acknowledgement. */
+  readonly peerRecv: number;
+  /** How long the store keeps the session if its owner stops writing, in ms. */
+  readonly ttl: number;
+}
+
+/** The state of a session as stored. */
+export interface StoredSession {
+  /** Highest client seq received, delivered and stored. */
+  readonly recv: number;
+  /** Highest server seq stored. */
+  readonly sent: number;
+  /** Highest server seq the client acknowledged (after the hello's implicit ack). */
+  readonly acked: number;
+  /** Highest server seq ever written to a connection: the client cannot acknowledge beyond it. */
+  readonly written: number;
+  /** The unacknowledged messages, seq `acked + 1` onwards, in order. */
+  readonly pending: readonly StoredPayload[];
+}
+
+/**
+ * `created`: the store held no session `sid`; a new one (counters at 0) now belongs to the claimer.
+ * `resumed`: it did; ownership moved to the claimer, and the hello's `recv` was applied as an ack.
+ * `refused`: the hello's `recv` is impossible (below `acked` or beyond `written`): nothing changed.
+ * `full`: a new session would go over the store's session limit: nothing changed.
+ */
+export type ClaimResult =
+  | { readonly status: 'created' }
+  | ({ readonly status: 'resumed' } & StoredSession)
+  | { readonly status: 'refused' }
+  | { readonly status: 'full' };
+
+/**
+ * What a session did since its last commit, applied atomically: the receive counter moves together
+ * with the messages the application sent (a transactional outbox), so a crash either keeps both or
+ * neither.
+ */
+export interface SessionBatch {
+  /** New highest client seq received (unchanged if equal to the stored one). */
+  readonly recv: number;
+  /** New highest server seq acknowledged by the client: stored messages up to it are dropped. */
+  readonly acked: number;
+  /** New highest server seq written to a connection. */
+  readonly written: number;
+  /** New outbound messages, numbered from the stored `sent + 1` on. */
+  readonly append: readonly StoredPayload[];
+  /** How long the store keeps the session from now if its owner stops writing, in ms. */
+  readonly ttl: number;
+}
+
+/** Store-wide figures, for health checks and metrics. */
+export interface StoreStats {
+  /** Sessions held in the store (every node's, for a shared store). */
+  readonly sessions: number;
+}
+
+/** See the file's comment. */
+export interface SessionStore {
+  /** Whether other servers may hold this store's sessions (the memory store: false). */
+  readonly shared: boolean;
+  /** Takes ownership of a session for a new connection; see {@link ClaimResult}. */
+  claim(request: ClaimRequest): Awaitable<ClaimResult>;
+  /** Applies `batch` if `owner` still owns `sid`; `false` (nothing written) otherwise. */
+  commit(sid: string, owner: string, batch: SessionBatch): Awaitable<boolean>;
+  /** Extends the session's time to live (an attached session with no traffic); `false` if no longer owned. */
+  keepAlive(sid: string, owner: string, ttl: number): Awaitable<boolean>;
+  /** Deletes the session if `owner` still owns it (`false` otherwise: another node holds it now). */
+  remove(sid: string, owner: string): Awaitable<boolean>;
+  /** Store-wide figures. */
+  stats(): Awaitable<StoreStats>;
+}

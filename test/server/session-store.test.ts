@@ -1,0 +1,230 @@
+/**
+ * The session store contract (server/tether/store.ts), run against both stores: the in-memory
+ * default and the Redis store on a real redis-server started for this file. Then what only Redis
+ * has: time to live on the keys, hash tags, one script call per batch, and failure as
+ * `STORE_UNAVAILABLE`.
+ */
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../../server/tether/memory-store.js';
+import { createRedisStore } from '../../server/tether/redis/index.js';
+import type { SessionBatch, SessionStore } from '../../server/tether/store.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
+
+const RUN_REDIS = redisAvailable('session-store');
+const TTL = 60_000;
+
+type Client = ReturnType<typeof createClient>;
+let redis: RedisServer | undefined;
+let client: Client | undefined;
+let prefixes = 0;
+
+beforeAll(async () => {
+  if (!RUN_REDIS) return;
+  redis = await startRedis();
+  client = createClient({ url: redis.url, disableOfflineQueue: true });
+  client.on('error', () => {}); // reconnection errors; each command reports its own failure
+  await client.connect();
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await redis?.stop();
+});
+
+const batch = (fields: Partial<SessionBatch>): SessionBatch => ({
+  recv: 0,
+  acked: 0,
+  written: 0,
+  append: [],
+  ttl: TTL,
+  ...fields,
+});
+
+const stores: Array<[string, () => SessionStore, boolean]> = [
+  ['memory', () => createMemoryStore(), true],
+  // A fresh prefix per test: one Redis, no test sees another's keys.
+  ['redis', () => createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:` }), RUN_REDIS],
+];
+
+describe.each(stores)('%s session store', (_name, makeStore, run) => {
+  it.runIf(run)('creates an unknown session, then resumes it for the next owner with counters at 0', async () => {
+    const store = makeStore();
+    expect(await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL })).toEqual({
+      status: 'resumed',
+      recv: 0,
+      sent: 0,
+      acked: 0,
+      written: 0,
+      pending: [],
+    });
+  });
+
+  it.runIf(run)('moves recv and the appended messages together, and hands them to the next owner in order', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    const binary = Buffer.from([0, 255, 109, 1]);
+    expect(await store.commit('s', 'a', batch({ recv: 3, written: 2, append: ['one', binary, 'trois ✓'] }))).toBe(true);
+    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL });
+    expect(resumed).toEqual({ status: 'resumed', recv: 3, sent: 3, acked: 0, written: 3, pending: ['one', binary, 'trois ✓'] });
+  });
+
+  it.runIf(run)('applies the hello recv as an acknowledgement and refuses one outside acked..written, changing nothing', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.commit('s', 'a', batch({ written: 2, append: ['m1', 'm2', 'm3'] }));
+    expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 3, ttl: TTL })).toEqual({ status: 'refused' });
+    // Still a's: its writes go on.
+    expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe(true);
+    expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL })).toEqual({ status: 'refused' });
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 2, ttl: TTL })).toMatchObject({
+      status: 'resumed',
+      acked: 2,
+      sent: 3,
+      pending: ['m3'],
+    });
+  });
+
+  it.runIf(run)('fences the previous owner: its commits, keep-alives and removal are refused and change nothing', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.commit('s', 'a', batch({ recv: 1, written: 1, append: ['from a'] }));
+    await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL });
+    expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe(false);
+    expect(await store.keepAlive('s', 'a', TTL)).toBe(false);
+    expect(await store.remove('s', 'a')).toBe(false);
+    expect(await store.keepAlive('s', 'b', TTL)).toBe(true);
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL })).toMatchObject({
+      recv: 1,
+      sent: 1,
+      pending: ['from a'],
+    });
+  });
+
+  it.runIf(run)('removes a session for its owner only; the id then starts afresh', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.commit('s', 'a', batch({ recv: 5, written: 1, append: ['x'] }));
+    expect(await store.remove('s', 'a')).toBe(true);
+    expect(await store.commit('s', 'a', batch({ recv: 6 }))).toBe(false);
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL })).toMatchObject({ recv: 0, sent: 0 });
+  });
+
+  it.runIf(run)('drops acknowledged messages, never beyond what was stored, across batches of thousands', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    const many = Array.from({ length: 5000 }, (_, n) => `n${n + 1}`);
+    expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe(true);
+    await store.commit('s', 'a', batch({ acked: 4990, written: 5000 }));
+    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL });
+    expect(resumed).toMatchObject({ status: 'resumed', acked: 4995, sent: 5000 });
+    expect(resumed.status === 'resumed' && resumed.pending).toEqual(['n4996', 'n4997', 'n4998', 'n4999', 'n5000']);
+    await store.commit('s', 'b', batch({ acked: 9999, written: 5000 }));
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 5000, ttl: TTL })).toMatchObject({
+      acked: 5000,
+      pending: [],
+    });
+  });
+
+  it.runIf(run)('refuses a new session beyond maxSessions and counts the sessions it holds', async () => {
+    const store =
+      _name === 'memory'
+        ? createMemoryStore({ maxSessions: 2 })
+        : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:`, maxSessions: 2 });
+    expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'two', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'full' });
+    // Resuming a held session is not a new one.
+    expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL })).toMatchObject({ status: 'resumed' });
+    expect(await store.stats()).toEqual({ sessions: 2 });
+    await store.remove('one', 'a');
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
+    // The refused claim left nothing behind: 'three' is new, not resumed.
+    expect(await store.stats()).toEqual({ sessions: 2 });
+  });
+});
+
+describe('memory session store', () => {
+  it('forgets a session its owner stopped writing to once its time to live passed', () => {
+    let now = 1000;
+    const store = createMemoryStore({ now: () => now });
+    store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: 100 });
+    now += 99;
+    expect(store.keepAlive('s', 'a', 100)).toBe(true);
+    now += 100;
+    expect(store.commit('s', 'a', batch({ recv: 1 }))).toBe(false);
+    expect(store.stats()).toEqual({ sessions: 0 });
+    expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100 })).toEqual({ status: 'created' });
+  });
+});
+
+describe.runIf(RUN_REDIS)('redis session store', () => {
+  const redisClient = () => client as Client;
+
+  it('keeps both keys of a session under its {sid} hash tag, with the time to live of the last write', async () => {
+    const store = createRedisStore({ client: redisClient(), keyPrefix: 'ttl:' });
+    await store.claim({ sid: 'tagged', owner: 'a', peerRecv: 0, ttl: 30_000 });
+    await store.commit('tagged', 'a', batch({ written: 1, append: ['x'], ttl: 20_000 }));
+    const keys = (await redisClient().keys('ttl:*')).sort();
+    expect(keys).toEqual(['ttl:sessions', 'ttl:{tagged}:o', 'ttl:{tagged}:s']);
+    for (const key of ['ttl:{tagged}:o', 'ttl:{tagged}:s']) {
+      const ttl = await redisClient().pTTL(key);
+      expect(ttl, key).toBeGreaterThan(15_000);
+      expect(ttl, key).toBeLessThanOrEqual(20_000);
+    }
+  });
+
+  it('costs one script call per batch, however many messages it carries', async () => {
+    const store = createRedisStore({ client: redisClient(), keyPrefix: 'cost:' });
+    await store.claim({ sid: 'c', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.commit('c', 'a', batch({ written: 1, append: ['warm'] })); // loads the script
+    await redisClient().configResetStat();
+    const payloads = Array.from({ length: 100 }, (_, n) => `m${n}`);
+    await store.commit('c', 'a', batch({ recv: 100, acked: 1, written: 101, append: payloads }));
+    const stats = await redisClient().info('commandstats');
+    const calls = Object.fromEntries(
+      [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]),
+    );
+    // commandstats also counts the commands a script runs: one EVALSHA from the client, and in it
+    // one RPUSH for the 100 messages.
+    expect(calls).toEqual({ evalsha: 1, hget: 1, hmget: 1, rpush: 1, ltrim: 1, hset: 1, pexpire: 2 });
+  });
+
+  it('reports STORE_UNAVAILABLE when Redis does not answer within commandTimeout, and works again after', async () => {
+    const store = createRedisStore({ client: redisClient(), keyPrefix: 'slow:', commandTimeout: 100 });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    const pid = (redis as RedisServer).pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await expect(store.commit('s', 'a', batch({ recv: 1 }))).rejects.toMatchObject({
+        name: 'TetherServerError',
+        code: 'STORE_UNAVAILABLE',
+        message: 'Redis session store: EVALSHA failed: no answer from Redis within 100 ms',
+      });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(await store.commit('s', 'a', batch({ recv: 2 }))).toBe(true);
+  });
+
+  it('loads its scripts again after Redis forgot them (SCRIPT FLUSH, as after a restart)', async () => {
+    const store = createRedisStore({ client: redisClient(), keyPrefix: 'flush:' });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await redisClient().scriptFlush();
+    expect(await store.commit('s', 'a', batch({ recv: 1 }))).toBe(true);
+  });
+
+  it('rejects bad options with INVALID_OPTION, naming the option and what it accepts', () => {
+    expect(() => createRedisStore({ client: {} as Client })).toThrow(
+      'Invalid option "client": got object; expected a connected node-redis client (createClient() from "redis").',
+    );
+    expect(() => createRedisStore({ client: redisClient(), keyPrefix: 'a{b}' })).toThrow(
+      'Invalid option "keyPrefix": got "a{b}"; expected a string of 1 to 64 characters without "{" or "}".',
+    );
+    expect(() => createRedisStore({ client: redisClient(), maxSessions: 0 })).toThrow(
+      'Invalid option "maxSessions": got 0; expected an integer >= 1, or Infinity.',
+    );
+  });
+});
