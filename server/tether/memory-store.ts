@@ -22,6 +22,7 @@ export interface MemoryStoreOptions {
 
 interface Entry {
   owner: string;
+  keyHash: string;
   recv: number;
   sent: number;
   acked: number;
@@ -64,13 +65,14 @@ class MemoryStore implements SessionStore {
     private readonly now: () => number,
   ) {}
 
-  claim({ sid, owner, peerRecv, ttl }: ClaimRequest): ClaimResult {
+  claim({ sid, owner, peerRecv, ttl, keyHash }: ClaimRequest): ClaimResult {
     const entry = this.#live(sid);
     if (entry === undefined) {
       if (this.#entries.size >= this.maxSessions) this.#prune(); // only then: pruning walks them all
       if (this.#entries.size >= this.maxSessions) return { status: 'full' };
       this.#entries.set(sid, {
         owner,
+        keyHash,
         recv: 0,
         sent: 0,
         acked: 0,
@@ -81,6 +83,7 @@ class MemoryStore implements SessionStore {
       });
       return { status: 'created' };
     }
+    if (entry.keyHash !== '' && entry.keyHash !== keyHash) return { status: 'wrong-key' };
     if (peerRecv < entry.acked || peerRecv > entry.written) return { status: 'refused' };
     dropThrough(entry, peerRecv);
     entry.owner = owner;

@@ -30,6 +30,12 @@ export interface ClaimRequest {
   readonly peerRecv: number;
   /** How long the store keeps the session if its owner stops writing, in ms. */
   readonly ttl: number;
+  /**
+   * Hex SHA-256 of the hello's session key (docs/protocol.md), `''` for a keyless hello. A new
+   * session keeps it; a held one is resumed only by a hello with the same key, unless it was
+   * created keyless.
+   */
+  readonly keyHash: string;
 }
 
 /** The state of a session as stored. */
@@ -50,12 +56,14 @@ export interface StoredSession {
  * `created`: the store held no session `sid`; a new one (counters at 0) now belongs to the claimer.
  * `resumed`: it did; ownership moved to the claimer, and the hello's `recv` was applied as an ack.
  * `refused`: the hello's `recv` is impossible (below `acked` or beyond `written`): nothing changed.
+ * `wrong-key`: the session was created with another key: nothing changed.
  * `full`: a new session would go over the store's session limit: nothing changed.
  */
 export type ClaimResult =
   | { readonly status: 'created' }
   | ({ readonly status: 'resumed' } & StoredSession)
   | { readonly status: 'refused' }
+  | { readonly status: 'wrong-key' }
   | { readonly status: 'full' };
 
 /**

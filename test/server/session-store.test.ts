@@ -50,8 +50,8 @@ const stores: Array<[string, () => SessionStore, boolean]> = [
 describe.each(stores)('%s session store', (_name, makeStore, run) => {
   it.runIf(run)('creates an unknown session, then resumes it for the next owner with counters at 0', async () => {
     const store = makeStore();
-    expect(await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL })).toEqual({
+    expect(await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
       status: 'resumed',
       recv: 0,
       sent: 0,
@@ -63,22 +63,22 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
 
   it.runIf(run)('moves recv and the appended messages together, and hands them to the next owner in order', async () => {
     const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     const binary = Buffer.from([0, 255, 109, 1]);
     expect(await store.commit('s', 'a', batch({ recv: 3, written: 2, append: ['one', binary, 'trois ✓'] }))).toBe(true);
-    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL });
+    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
     expect(resumed).toEqual({ status: 'resumed', recv: 3, sent: 3, acked: 0, written: 3, pending: ['one', binary, 'trois ✓'] });
   });
 
   it.runIf(run)('applies the hello recv as an acknowledgement and refuses one outside acked..written, changing nothing', async () => {
     const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await store.commit('s', 'a', batch({ written: 2, append: ['m1', 'm2', 'm3'] }));
-    expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 3, ttl: TTL })).toEqual({ status: 'refused' });
+    expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 3, ttl: TTL, keyHash: '' })).toEqual({ status: 'refused' });
     // Still a's: its writes go on.
     expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe(true);
-    expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL })).toEqual({ status: 'refused' });
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 2, ttl: TTL })).toMatchObject({
+    expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'refused' });
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 2, ttl: TTL, keyHash: '' })).toMatchObject({
       status: 'resumed',
       acked: 2,
       sent: 3,
@@ -86,16 +86,36 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     });
   });
 
+  it.runIf(run)('resumes a keyed session only with its key, and a keyless one with any', async () => {
+    const store = makeStore();
+    await store.claim({ sid: 'k', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: 'aa11' });
+    expect(await store.claim({ sid: 'k', owner: 'x', peerRecv: 0, ttl: TTL, keyHash: 'bb22' })).toEqual({
+      status: 'wrong-key',
+    });
+    expect(await store.claim({ sid: 'k', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'wrong-key',
+    });
+    expect(await store.commit('k', 'a', batch({ recv: 1 }))).toBe(true); // still a's
+    expect(await store.claim({ sid: 'k', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'aa11' })).toMatchObject({
+      status: 'resumed',
+      recv: 1,
+    });
+    await store.claim({ sid: 'open', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+    expect(await store.claim({ sid: 'open', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'cc33' })).toMatchObject({
+      status: 'resumed',
+    });
+  });
+
   it.runIf(run)('fences the previous owner: its commits, keep-alives and removal are refused and change nothing', async () => {
     const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await store.commit('s', 'a', batch({ recv: 1, written: 1, append: ['from a'] }));
-    await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
     expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe(false);
     expect(await store.keepAlive('s', 'a', TTL)).toBe(false);
     expect(await store.remove('s', 'a')).toBe(false);
     expect(await store.keepAlive('s', 'b', TTL)).toBe(true);
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL })).toMatchObject({
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
       recv: 1,
       sent: 1,
       pending: ['from a'],
@@ -104,25 +124,25 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
 
   it.runIf(run)('removes a session for its owner only; the id then starts afresh', async () => {
     const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await store.commit('s', 'a', batch({ recv: 5, written: 1, append: ['x'] }));
     expect(await store.remove('s', 'a')).toBe(true);
     expect(await store.commit('s', 'a', batch({ recv: 6 }))).toBe(false);
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL })).toMatchObject({ recv: 0, sent: 0 });
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({ recv: 0, sent: 0 });
   });
 
   it.runIf(run)('drops acknowledged messages, never beyond what was stored, across batches of thousands', async () => {
     const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     const many = Array.from({ length: 5000 }, (_, n) => `n${n + 1}`);
     expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe(true);
     await store.commit('s', 'a', batch({ acked: 4990, written: 5000 }));
-    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL });
+    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL, keyHash: '' });
     expect(resumed).toMatchObject({ status: 'resumed', acked: 4995, sent: 5000 });
     expect(resumed.status === 'resumed' && resumed.pending).toEqual(['n4996', 'n4997', 'n4998', 'n4999', 'n5000']);
     await store.commit('s', 'b', batch({ acked: 9999, written: 5000 }));
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 5000, ttl: TTL })).toMatchObject({
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 5000, ttl: TTL, keyHash: '' })).toMatchObject({
       acked: 5000,
       pending: [],
     });
@@ -133,14 +153,14 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
       _name === 'memory'
         ? createMemoryStore({ maxSessions: 2 })
         : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:`, maxSessions: 2 });
-    expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 'two', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'full' });
+    expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'two', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'full' });
     // Resuming a held session is not a new one.
-    expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL })).toMatchObject({ status: 'resumed' });
+    expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({ status: 'resumed' });
     expect(await store.stats()).toEqual({ sessions: 2 });
     await store.remove('one', 'a');
-    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
     // The refused claim left nothing behind: 'three' is new, not resumed.
     expect(await store.stats()).toEqual({ sessions: 2 });
   });
@@ -150,13 +170,13 @@ describe('memory session store', () => {
   it('forgets a session its owner stopped writing to once its time to live passed', () => {
     let now = 1000;
     const store = createMemoryStore({ now: () => now });
-    store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: 100 });
+    store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: 100, keyHash: '' });
     now += 99;
     expect(store.keepAlive('s', 'a', 100)).toBe(true);
     now += 100;
     expect(store.commit('s', 'a', batch({ recv: 1 }))).toBe(false);
     expect(store.stats()).toEqual({ sessions: 0 });
-    expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100 })).toEqual({ status: 'created' });
+    expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100, keyHash: '' })).toEqual({ status: 'created' });
   });
 });
 
@@ -165,7 +185,7 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
 
   it('keeps both keys of a session under its {sid} hash tag, with the time to live of the last write', async () => {
     const store = createRedisStore({ client: redisClient(), keyPrefix: 'ttl:' });
-    await store.claim({ sid: 'tagged', owner: 'a', peerRecv: 0, ttl: 30_000 });
+    await store.claim({ sid: 'tagged', owner: 'a', peerRecv: 0, ttl: 30_000, keyHash: '' });
     await store.commit('tagged', 'a', batch({ written: 1, append: ['x'], ttl: 20_000 }));
     const keys = (await redisClient().keys('ttl:*')).sort();
     expect(keys).toEqual(['ttl:sessions', 'ttl:{tagged}:o', 'ttl:{tagged}:s']);
@@ -178,7 +198,7 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
 
   it('costs one script call per batch, however many messages it carries', async () => {
     const store = createRedisStore({ client: redisClient(), keyPrefix: 'cost:' });
-    await store.claim({ sid: 'c', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 'c', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await store.commit('c', 'a', batch({ written: 1, append: ['warm'] })); // loads the script
     await redisClient().configResetStat();
     const payloads = Array.from({ length: 100 }, (_, n) => `m${n}`);
@@ -194,7 +214,7 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
 
   it('reports STORE_UNAVAILABLE when Redis does not answer within commandTimeout, and works again after', async () => {
     const store = createRedisStore({ client: redisClient(), keyPrefix: 'slow:', commandTimeout: 100 });
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     const pid = (redis as RedisServer).pid;
     process.kill(pid, 'SIGSTOP');
     try {
@@ -211,7 +231,7 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
 
   it('loads its scripts again after Redis forgot them (SCRIPT FLUSH, as after a restart)', async () => {
     const store = createRedisStore({ client: redisClient(), keyPrefix: 'flush:' });
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL });
+    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await redisClient().scriptFlush();
     expect(await store.commit('s', 'a', batch({ recv: 1 }))).toBe(true);
   });

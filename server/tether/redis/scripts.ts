@@ -4,8 +4,8 @@
  *
  * Keys of one session (hash-tagged by the session id, so that in Redis Cluster both live in one
  * slot and a script may touch them together):
- * - `<prefix>{<sid>}:s`, a hash: `owner` (the token of the node holding it), `recv`, `sent`,
- *   `acked`, `written` (see StoredSession in ../store.ts);
+ * - `<prefix>{<sid>}:s`, a hash: `owner` (the token of the node holding it), `key` (hex SHA-256 of
+ *   the session key, or empty), `recv`, `sent`, `acked`, `written` (see StoredSession in ../store.ts);
  * - `<prefix>{<sid>}:o`, a list: the unacknowledged outbound payloads, seq `acked + 1` first, each
  *   prefixed with `t` (text) or `b` (binary).
  * Both carry the session's time to live (PEXPIRE), renewed by every write of its owner.
@@ -25,18 +25,22 @@ function script(source: string): Script {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** KEYS: state, outbox. ARGV: owner, peerRecv, ttl. Reply: {'created'} | {'refused'} | {'resumed', recv, sent, acked, written, payload...}. */
+/**
+ * KEYS: state, outbox. ARGV: owner, peerRecv, ttl, keyHash.
+ * Reply: {'created'} | {'wrong-key'} | {'refused'} | {'resumed', recv, sent, acked, written, payload...}.
+ */
 export const CLAIM = script(`
 local s, o = KEYS[1], KEYS[2]
-local owner, peer, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local owner, peer, ttl, key = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 if redis.call('EXISTS', s) == 0 then
   redis.call('DEL', o)
-  redis.call('HSET', s, 'owner', owner, 'recv', 0, 'sent', 0, 'acked', 0, 'written', 0)
+  redis.call('HSET', s, 'owner', owner, 'key', key, 'recv', 0, 'sent', 0, 'acked', 0, 'written', 0)
   redis.call('PEXPIRE', s, ttl)
   return {'created'}
 end
-local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written')
+local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written', 'key')
 local recv, sent, acked, written = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
+if f[5] ~= '' and f[5] ~= key then return {'wrong-key'} end
 if peer < acked or peer > written then return {'refused'} end
 if peer > acked then
   redis.call('LTRIM', o, peer - acked, -1)

@@ -101,12 +101,13 @@ class RedisStore implements SessionStore {
     this.#index = `${prefix}sessions`;
   }
 
-  async claim({ sid, owner, peerRecv, ttl }: ClaimRequest): Promise<ClaimResult> {
-    const reply = (await this.#run(CLAIM, this.#keys(sid), [owner, String(peerRecv), String(ttl)], true)) as
+  async claim({ sid, owner, peerRecv, ttl, keyHash }: ClaimRequest): Promise<ClaimResult> {
+    const args = [owner, String(peerRecv), String(ttl), keyHash];
+    const reply = (await this.#run(CLAIM, this.#keys(sid), args, true)) as
       | Array<Buffer | number>
       | undefined;
     const status = String(reply?.[0]);
-    if (status === 'refused') return { status: 'refused' };
+    if (status === 'refused' || status === 'wrong-key') return { status };
     const limit = Number.isFinite(this.maxSessions) ? this.maxSessions : -1;
     if (status === 'created') {
       const admitted = await this.#run(ADMIT, [this.#index], [sid, String(ttl), String(limit)]);
