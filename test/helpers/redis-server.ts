@@ -66,7 +66,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const dir = await mkdtemp(join(tmpdir(), 'tether-redis-'));
   const port = await freePort();
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', ''];
-  args.push(...(options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  args.push(
+    ...(options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  );
   let child: ChildProcess | undefined;
   let stopped = false;
 

@@ -48,43 +48,67 @@ const stores: Array<[string, () => SessionStore, boolean]> = [
 ];
 
 describe.each(stores)('%s session store', (_name, makeStore, run) => {
-  it.runIf(run)('creates an unknown session, then resumes it for the next owner with counters at 0', async () => {
-    const store = makeStore();
-    expect(await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
-      status: 'resumed',
-      recv: 0,
-      sent: 0,
-      acked: 0,
-      written: 0,
-      pending: [],
-    });
-  });
+  it.runIf(run)(
+    'creates an unknown session, then resumes it for the next owner with counters at 0',
+    async () => {
+      const store = makeStore();
+      expect(await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+        status: 'created',
+      });
+      expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+        status: 'resumed',
+        recv: 0,
+        sent: 0,
+        acked: 0,
+        written: 0,
+        pending: [],
+      });
+    },
+  );
 
-  it.runIf(run)('moves recv and the appended messages together, and hands them to the next owner in order', async () => {
-    const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    const binary = Buffer.from([0, 255, 109, 1]);
-    expect(await store.commit('s', 'a', batch({ recv: 3, written: 2, append: ['one', binary, 'trois ✓'] }))).toBe(true);
-    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
-    expect(resumed).toEqual({ status: 'resumed', recv: 3, sent: 3, acked: 0, written: 3, pending: ['one', binary, 'trois ✓'] });
-  });
+  it.runIf(run)(
+    'moves recv and the appended messages together, and hands them to the next owner in order',
+    async () => {
+      const store = makeStore();
+      await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      const binary = Buffer.from([0, 255, 109, 1]);
+      expect(
+        await store.commit('s', 'a', batch({ recv: 3, written: 2, append: ['one', binary, 'trois ✓'] })),
+      ).toBe(true);
+      const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
+      expect(resumed).toEqual({
+        status: 'resumed',
+        recv: 3,
+        sent: 3,
+        acked: 0,
+        written: 3,
+        pending: ['one', binary, 'trois ✓'],
+      });
+    },
+  );
 
-  it.runIf(run)('applies the hello recv as an acknowledgement and refuses one outside acked..written, changing nothing', async () => {
-    const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    await store.commit('s', 'a', batch({ written: 2, append: ['m1', 'm2', 'm3'] }));
-    expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 3, ttl: TTL, keyHash: '' })).toEqual({ status: 'refused' });
-    // Still a's: its writes go on.
-    expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe(true);
-    expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'refused' });
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 2, ttl: TTL, keyHash: '' })).toMatchObject({
-      status: 'resumed',
-      acked: 2,
-      sent: 3,
-      pending: ['m3'],
-    });
-  });
+  it.runIf(run)(
+    'applies the hello recv as an acknowledgement and refuses one outside acked..written, changing nothing',
+    async () => {
+      const store = makeStore();
+      await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      await store.commit('s', 'a', batch({ written: 2, append: ['m1', 'm2', 'm3'] }));
+      expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 3, ttl: TTL, keyHash: '' })).toEqual({
+        status: 'refused',
+      });
+      // Still a's: its writes go on.
+      expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe(true);
+      expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+        status: 'refused',
+      });
+      expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 2, ttl: TTL, keyHash: '' })).toMatchObject({
+        status: 'resumed',
+        acked: 2,
+        sent: 3,
+        pending: ['m3'],
+      });
+    },
+  );
 
   it.runIf(run)('resumes a keyed session only with its key, and a keyless one with any', async () => {
     const store = makeStore();
@@ -96,31 +120,38 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
       status: 'wrong-key',
     });
     expect(await store.commit('k', 'a', batch({ recv: 1 }))).toBe(true); // still a's
-    expect(await store.claim({ sid: 'k', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'aa11' })).toMatchObject({
-      status: 'resumed',
-      recv: 1,
-    });
+    expect(await store.claim({ sid: 'k', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'aa11' })).toMatchObject(
+      {
+        status: 'resumed',
+        recv: 1,
+      },
+    );
     await store.claim({ sid: 'open', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    expect(await store.claim({ sid: 'open', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'cc33' })).toMatchObject({
+    expect(
+      await store.claim({ sid: 'open', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'cc33' }),
+    ).toMatchObject({
       status: 'resumed',
     });
   });
 
-  it.runIf(run)('fences the previous owner: its commits, keep-alives and removal are refused and change nothing', async () => {
-    const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    await store.commit('s', 'a', batch({ recv: 1, written: 1, append: ['from a'] }));
-    await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
-    expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe(false);
-    expect(await store.keepAlive('s', 'a', TTL)).toBe(false);
-    expect(await store.remove('s', 'a')).toBe(false);
-    expect(await store.keepAlive('s', 'b', TTL)).toBe(true);
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
-      recv: 1,
-      sent: 1,
-      pending: ['from a'],
-    });
-  });
+  it.runIf(run)(
+    'fences the previous owner: its commits, keep-alives and removal are refused and change nothing',
+    async () => {
+      const store = makeStore();
+      await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      await store.commit('s', 'a', batch({ recv: 1, written: 1, append: ['from a'] }));
+      await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
+      expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe(false);
+      expect(await store.keepAlive('s', 'a', TTL)).toBe(false);
+      expect(await store.remove('s', 'a')).toBe(false);
+      expect(await store.keepAlive('s', 'b', TTL)).toBe(true);
+      expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
+        recv: 1,
+        sent: 1,
+        pending: ['from a'],
+      });
+    },
+  );
 
   it.runIf(run)('removes a session for its owner only; the id then starts afresh', async () => {
     const store = makeStore();
@@ -128,39 +159,65 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     await store.commit('s', 'a', batch({ recv: 5, written: 1, append: ['x'] }));
     expect(await store.remove('s', 'a')).toBe(true);
     expect(await store.commit('s', 'a', batch({ recv: 6 }))).toBe(false);
-    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({ recv: 0, sent: 0 });
-  });
-
-  it.runIf(run)('drops acknowledged messages, never beyond what was stored, across batches of thousands', async () => {
-    const store = makeStore();
-    await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    const many = Array.from({ length: 5000 }, (_, n) => `n${n + 1}`);
-    expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe(true);
-    await store.commit('s', 'a', batch({ acked: 4990, written: 5000 }));
-    const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL, keyHash: '' });
-    expect(resumed).toMatchObject({ status: 'resumed', acked: 4995, sent: 5000 });
-    expect(resumed.status === 'resumed' && resumed.pending).toEqual(['n4996', 'n4997', 'n4998', 'n4999', 'n5000']);
-    await store.commit('s', 'b', batch({ acked: 9999, written: 5000 }));
-    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 5000, ttl: TTL, keyHash: '' })).toMatchObject({
-      acked: 5000,
-      pending: [],
+    expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'created',
+    });
+    expect(await store.claim({ sid: 's', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
+      recv: 0,
+      sent: 0,
     });
   });
+
+  it.runIf(run)(
+    'drops acknowledged messages, never beyond what was stored, across batches of thousands',
+    async () => {
+      const store = makeStore();
+      await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      const many = Array.from({ length: 5000 }, (_, n) => `n${n + 1}`);
+      expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe(true);
+      await store.commit('s', 'a', batch({ acked: 4990, written: 5000 }));
+      const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL, keyHash: '' });
+      expect(resumed).toMatchObject({ status: 'resumed', acked: 4995, sent: 5000 });
+      expect(resumed.status === 'resumed' && resumed.pending).toEqual([
+        'n4996',
+        'n4997',
+        'n4998',
+        'n4999',
+        'n5000',
+      ]);
+      await store.commit('s', 'b', batch({ acked: 9999, written: 5000 }));
+      expect(
+        await store.claim({ sid: 's', owner: 'c', peerRecv: 5000, ttl: TTL, keyHash: '' }),
+      ).toMatchObject({
+        acked: 5000,
+        pending: [],
+      });
+    },
+  );
 
   it.runIf(run)('refuses a new session beyond maxSessions and counts the sessions it holds', async () => {
     const store =
       _name === 'memory'
         ? createMemoryStore({ maxSessions: 2 })
         : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:`, maxSessions: 2 });
-    expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 'two', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
-    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'full' });
+    expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'created',
+    });
+    expect(await store.claim({ sid: 'two', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'created',
+    });
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'full',
+    });
     // Resuming a held session is not a new one.
-    expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({ status: 'resumed' });
+    expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
+      status: 'resumed',
+    });
     expect(await store.stats()).toEqual({ sessions: 2 });
     await store.remove('one', 'a');
-    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({ status: 'created' });
+    expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'created',
+    });
     // The refused claim left nothing behind: 'three' is new, not resumed.
     expect(await store.stats()).toEqual({ sessions: 2 });
   });
@@ -176,7 +233,9 @@ describe('memory session store', () => {
     now += 100;
     expect(store.commit('s', 'a', batch({ recv: 1 }))).toBe(false);
     expect(store.stats()).toEqual({ sessions: 0 });
-    expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100, keyHash: '' })).toEqual({ status: 'created' });
+    expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100, keyHash: '' })).toEqual({
+      status: 'created',
+    });
   });
 });
 

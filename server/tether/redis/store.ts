@@ -71,8 +71,12 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   if (typeof options !== 'object' || options === null) {
     throw invalid('options', options, 'an object with a connected node-redis "client"');
   }
-  const { client, keyPrefix = 'tether:', maxSessions = Number.POSITIVE_INFINITY, commandTimeout = 2000 } =
-    options;
+  const {
+    client,
+    keyPrefix = 'tether:',
+    maxSessions = Number.POSITIVE_INFINITY,
+    commandTimeout = 2000,
+  } = options;
   if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function') {
     throw invalid('client', client, 'a connected node-redis client (createClient() from "redis")');
   }
@@ -103,9 +107,7 @@ class RedisStore implements SessionStore {
 
   async claim({ sid, owner, peerRecv, ttl, keyHash }: ClaimRequest): Promise<ClaimResult> {
     const args = [owner, String(peerRecv), String(ttl), keyHash];
-    const reply = (await this.#run(CLAIM, this.#keys(sid), args, true)) as
-      | Array<Buffer | number>
-      | undefined;
+    const reply = (await this.#run(CLAIM, this.#keys(sid), args, true)) as Array<Buffer | number> | undefined;
     const status = String(reply?.[0]);
     if (status === 'refused' || status === 'wrong-key') return { status };
     const limit = Number.isFinite(this.maxSessions) ? this.maxSessions : -1;
@@ -217,5 +219,8 @@ function unexpected(script: string, reply: unknown): TetherServerError {
 function invalid(name: string, value: unknown, expected: string): TetherServerError {
   const got = typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
   const shown = typeof value === 'number' ? String(value) : got;
-  return new TetherServerError('INVALID_OPTION', `Invalid option "${name}": got ${shown}; expected ${expected}.`);
+  return new TetherServerError(
+    'INVALID_OPTION',
+    `Invalid option "${name}": got ${shown}; expected ${expected}.`,
+  );
 }
