@@ -1,7 +1,27 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const coreEntry = fileURLToPath(new URL('./client/index.ts', import.meta.url));
+
+/**
+ * The names of the classes and functions the public entries export, read from their
+ * source. The minifier keeps these names, so that `error.constructor.name` is 'TetherRangeError',
+ * Node prints `TetherRangeError: ...` and stack frames read `new WebSocketClient`; the internals stay
+ * mangled. test/package/ checks every export of the built bundles keeps its name.
+ */
+function publicValueNames(): string[] {
+  const names = new Set<string>();
+  for (const entry of ['client/index.ts', 'client/exactly-once/index.ts']) {
+    const source = readFileSync(fileURLToPath(new URL(entry, import.meta.url)), 'utf8');
+    for (const [, list] of source.matchAll(/^export \{([^}]*)\}/gm))
+      for (const name of (list ?? '').split(',')) if (name.trim()) names.add(name.trim());
+    for (const [, name] of source.matchAll(/^export (?:function|class|const) (\w+)/gm))
+      names.add(name as string);
+  }
+  // Constants (ALL_CAPS) have no `name` to keep; leaving them mangled saves bytes.
+  return [...names].filter((name) => !/^[A-Z0-9_]+$/.test(name));
+}
 
 // One config for the library build and the test runner.
 // `vite build` emits the ES entries: dist/tether-ws.js (the core) and dist/exactly-once.js (the
@@ -31,7 +51,9 @@ export default defineConfig(({ mode, command }) => ({
     rolldownOptions: {
       external: mode === 'umd' ? [] : ['tether-ws'],
       output: {
-        minify: true,
+        // `reserved` keeps the public names (see publicValueNames); rolldown's `keepNames` would keep
+        // every internal function's too, at a cost in bytes the core's budget cannot pay.
+        minify: { mangle: { reserved: publicValueNames() }, codegen: true },
         paths: (mode === 'umd' ? {} : { 'tether-ws': './tether-ws.js' }) as Record<string, string>,
       },
     },
@@ -54,7 +76,12 @@ export default defineConfig(({ mode, command }) => ({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/integration/**/*.test.ts', 'test/server/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/server/**/*.test.ts',
+            'test/faults/**/*.test.ts',
+            'test/package/**/*.test.ts',
+          ],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -1,4 +1,4 @@
-// Child process: the project's dev server (server/app.ts, compiled by `npm run build:server`) on
+// Child process: the project's dev server (server/app.ts, compiled by `npm run build`) on
 // 127.0.0.1, port 0, with the activity log off (`quiet`) and the per-connection limits off
 // (`messageRate: 0`, `maxConnections: 0`): a load generator is not an abusive client, and with the
 // default 200 messages/s per connection the measurement would be of the rate limiter.
@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 
 const entry = resolve(import.meta.dirname, '../dist/server/app.js');
 if (!existsSync(entry)) {
-  console.error(`${entry} is missing: run \`npm run build:server\` first (npm run bench does).`);
+  console.error(`${entry} is missing: run \`npm run build\` first (npm run bench does).`);
   process.exit(1);
 }
 const { createServer } = await import(pathToFileURL(entry).href);

@@ -2,7 +2,7 @@ import type { MessageData } from './codec.js';
 import type { Disposables } from './disposables.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
-import type { CloseInfo } from './options.js';
+import type { CloseInfo, SocketBinaryType, WebSocketLike } from './options.js';
 import type { OutboundQueue, QueuedMessage } from './queue.js';
 import type { ConnectionState } from './state.js';
 
@@ -24,7 +24,7 @@ export interface DeliveryHost<Out> {
   /** Timers that outlive connections until the client closes. */
   readonly watchers: Disposables;
   /** The `binaryType` the user asked for (the link may read frames as ArrayBuffer). */
-  readonly binaryType: BinaryType;
+  readonly binaryType: SocketBinaryType;
   state(): ConnectionState;
   url(): string;
   /** The link's handshake is complete: finish opening (flush the queue, emit `open`). */
@@ -43,11 +43,11 @@ export interface DeliveryLink<Out> {
   /** The URL and subprotocols of a new connection. */
   target(url: string, protocols: string[]): [string, string[]];
   /** The socket opened; true if the link took over (it calls `ready()` or `drop()` later). */
-  opened(socket: WebSocket, stopConnectTimeout: () => void): boolean;
+  opened(socket: WebSocketLike, stopConnectTimeout: () => void): boolean;
   /** An inbound message while framed: the payload to deliver, or undefined. */
   receive(data: MessageData): MessageData | undefined;
   /** Writes the next queued message while framed. */
-  write(socket: WebSocket, message: QueuedMessage<Out>): void;
+  write(socket: WebSocketLike, message: QueuedMessage<Out>): void;
   /** Our close frame is about to go. */
   bye(): void;
   /** The connection is gone (its timers are released). */

@@ -48,39 +48,11 @@ export class TetherError extends Error {
   }
 }
 
-/** Thrown synchronously for an argument or option of the wrong type. `code` is `'INVALID_ARGUMENT'`. */
-export class TetherTypeError extends TypeError {
-  override name = 'TetherTypeError';
-  readonly code = 'INVALID_ARGUMENT';
-  constructor(
-    /** The argument or option at fault, e.g. `"reconnect.factor"`. */
-    readonly argument: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Thrown synchronously for an argument or option out of range. `code` is `'OUT_OF_RANGE'`. */
-export class TetherRangeError extends RangeError {
-  override name = 'TetherRangeError';
-  readonly code = 'OUT_OF_RANGE';
-  constructor(
-    /** The argument or option at fault, e.g. `"reconnect.factor"`. */
-    readonly argument: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
- * Builds the boundary error: `Invalid <kind> "<name>": got <value>; expected <accepted>.`
- * `range` picks RangeError (a value of the right type, out of range) over TypeError.
- * Exported for tether-ws's own entry points (`tether-ws/exactly-once`), so that every boundary error
- * reads the same; not part of the documented API.
+ * `Invalid <kind> "<name>": got <value>; expected <accepted>.`: the one wording of every boundary
+ * error, built by the error classes themselves so that every entry point words it the same.
  */
-export function invalid(kind: string, name: string, value: unknown, expected: string, range?: boolean) {
+function describeInvalid(kind: string, name: string, value: unknown, expected: string): string {
   const got =
     typeof value === 'string'
       ? JSON.stringify(value)
@@ -89,6 +61,54 @@ export function invalid(kind: string, name: string, value: unknown, expected: st
           ? 'a function'
           : 'an object'
         : String(value);
-  const message = `Invalid ${kind} "${name}": got ${got}; expected ${expected}.`;
-  return range ? new TetherRangeError(name, message) : new TetherTypeError(name, message);
+  return `Invalid ${kind} "${name}": got ${got}; expected ${expected}.`;
+}
+
+/** Thrown synchronously for an argument or option of the wrong type. `code` is `'INVALID_ARGUMENT'`. */
+export class TetherTypeError extends TypeError {
+  override name = 'TetherTypeError';
+  readonly code = 'INVALID_ARGUMENT';
+  /**
+   * @param kind `'argument'` (of a method or the constructor) or `'option'`.
+   * @param argument The argument or option at fault, e.g. `"reconnect.factor"`.
+   * @param value The value it got.
+   * @param expected What is accepted, e.g. `"a function"`.
+   */
+  constructor(
+    kind: 'argument' | 'option',
+    readonly argument: string,
+    value: unknown,
+    expected: string,
+  ) {
+    super(describeInvalid(kind, argument, value, expected));
+  }
+}
+
+/** Thrown synchronously for an argument or option out of range. `code` is `'OUT_OF_RANGE'`. */
+export class TetherRangeError extends RangeError {
+  override name = 'TetherRangeError';
+  readonly code = 'OUT_OF_RANGE';
+  /** The same parameters as {@link TetherTypeError}'s. */
+  constructor(
+    kind: 'argument' | 'option',
+    readonly argument: string,
+    value: unknown,
+    expected: string,
+  ) {
+    super(describeInvalid(kind, argument, value, expected));
+  }
+}
+
+/**
+ * The boundary error for `name`: a TypeError, or with `range` (a value of the right type, out of
+ * range) a RangeError. Internal to the core (other entries construct the classes themselves).
+ */
+export function invalid(
+  kind: 'argument' | 'option',
+  name: string,
+  value: unknown,
+  expected: string,
+  range?: boolean,
+) {
+  return new (range ? TetherRangeError : TetherTypeError)(kind, name, value, expected);
 }

@@ -2,14 +2,17 @@ export type { Codec, MessageData, SendData } from './codec.js';
 export { jsonCodec } from './codec.js';
 export type { Delivery, DeliveryHost, DeliveryLink } from './delivery.js';
 export type { TetherErrorCode } from './errors.js';
-export { invalid, TetherError, TetherRangeError, TetherTypeError } from './errors.js';
+export { TetherError, TetherRangeError, TetherTypeError } from './errors.js';
 export type { ClientEventMap, CloseEvent } from './events.js';
 export type {
   ClientOptions,
   CloseInfo,
+  HeartbeatOptions,
   QueueOptions,
   ReconnectOptions,
+  SocketBinaryType,
   WebSocketConstructor,
+  WebSocketLike,
 } from './options.js';
 export { DEFAULT_OPTIONS, NO_RETRY_CODES } from './options.js';
 export type { DropReason, OutboundQueue, QueuedMessage } from './queue.js';

@@ -11,8 +11,27 @@ export interface CloseInfo {
   wasClean: boolean;
 }
 
-/** The `WebSocket` constructor to use; the browser's own, mock-socket's, or `ws` in Node. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+/** What `binaryType` accepts in every environment (the DOM's `BinaryType`, without needing the DOM library). */
+export type SocketBinaryType = 'blob' | 'arraybuffer';
+
+/**
+ * The part of a WebSocket the client uses. Written out rather than taken from the DOM library, so
+ * that the browser's `WebSocket`, `ws`'s (Node) and mock-socket's all fit as they are typed, and a
+ * project without the DOM library can read these types.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  readonly bufferedAmount: number;
+  binaryType: string;
+  send(data: SendData): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
+  removeEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
+}
+
+/** The `WebSocket` constructor to use: the browser's own, mock-socket's, or `ws`'s in Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 export interface ReconnectOptions {
   /** Base delay before the first retry, in ms. @default 1000 */
@@ -72,7 +91,7 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
   /** Subprotocols offered on every connection (`Sec-WebSocket-Protocol`). @default [] */
   protocols?: string | string[];
   /** `binaryType` of every underlying socket. @default 'blob' */
-  binaryType?: BinaryType;
+  binaryType?: SocketBinaryType;
   /** Connect as soon as the client is built (on the next microtask, so listeners can be added). @default false */
   autoOpen?: boolean;
   /** Reconnect with exponential backoff; `false` turns it off, `true` means all defaults. @default true */
@@ -125,10 +144,10 @@ export const NO_RETRY_CODES: readonly number[] = [
   1010, // mandatory extension missing: the handshake will fail the same way
 ];
 
-/** Every default, in one place. The README's options table is checked against this object by a test. */
+/** Every default, in one place. The options table of docs/api.md is checked against this object by a test. */
 export const DEFAULT_OPTIONS = {
   protocols: [] as string[],
-  binaryType: 'blob' as BinaryType,
+  binaryType: 'blob' as SocketBinaryType,
   autoOpen: false,
   connectTimeout: 10_000,
   closeTimeout: 5_000,

@@ -16,6 +16,12 @@ import type { UrlProvider } from './url.js';
 import { resolveUrl } from './url.js';
 import { watchEnvironment } from './watch.js';
 
+/**
+ * The option's public type is structural (`WebSocketLike`, so that `ws` fits as it is typed); inside,
+ * the socket is read through the DOM's `WebSocket` type, which every accepted constructor implements.
+ */
+type DomWebSocketConstructor = new (url: string, protocols: string[]) => WebSocket;
+
 type Events<In, Out> = ClientEventMap<In, Out>;
 type Waiter = { resolve: () => void; reject: (error: TetherError) => void };
 
@@ -67,7 +73,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    *   against `location` in a browser), or a function returning one, sync or async, called before
    *   every attempt (for fresh tokens).
    * @param options See {@link ClientOptions}; validated here, once.
-   * @throws TetherTypeError / TetherRangeError for a bad URL or option.
+   * @throws TetherTypeError / TetherRangeError for a bad URL or option, and with `autoOpen` when
+   *   there is no `WebSocket` constructor (none given, none global).
    */
   constructor(url: UrlProvider, options?: ClientOptions<In, Out>) {
     this.#url = typeof url === 'function' ? '' : resolveUrl(url);
@@ -78,11 +85,16 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       this.#events.emit('drop', { data, reason }),
     );
     this.#link = this.#options.delivery === 'best-effort' ? undefined : this.#createLink();
-    // Deferred so that listeners added right after the constructor see the first events.
-    if (this.#options.autoOpen) queueMicrotask(() => this.#state === 'idle' && this.open());
+    if (this.#options.autoOpen) {
+      // A missing WebSocket is the caller's mistake: it throws here, not later from the microtask,
+      // where it would be an uncaught exception (fatal in Node).
+      this.#webSocketImpl();
+      // Deferred so that listeners added right after the constructor see the first events.
+      queueMicrotask(() => this.#state === 'idle' && this.open());
+    }
   }
 
-  /** The connection state; see the state diagram in `state.ts` and the README. */
+  /** The connection state; see the state diagram in `state.ts` and docs/api.md. */
   get state(): ConnectionState {
     return this.#state;
   }
@@ -117,6 +129,13 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     return this.#retries;
   }
 
+  /** The `WebSocket` option, or the global one; throws if there is neither (a caller mistake). */
+  #webSocketImpl(): WebSocketConstructor {
+    const impl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!impl) throw invalid('option', 'WebSocket', impl, 'a WebSocket constructor (none is global here)');
+    return impl;
+  }
+
   /**
    * Connects, and keeps reconnecting per `reconnect` until `close()`. Idempotent.
    * - `idle` / `closed`: starts a fresh attempt (the retry counter starts over).
@@ -130,10 +149,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * @throws TetherTypeError if there is no `WebSocket` constructor (pass the `WebSocket` option).
    */
   open(): Promise<void> {
-    const WebSocketImpl =
-      this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocketImpl)
-      throw invalid('option', 'WebSocket', WebSocketImpl, 'a WebSocket constructor (none is global here)');
+    this.#webSocketImpl();
     this.#wantOpen = true;
     if (this.#state === 'open') return Promise.resolve();
     const opened = new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
@@ -304,7 +320,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     const link = this.#link;
     let socket: WebSocket;
     try {
-      socket = new ((Impl ?? globalThis.WebSocket) as WebSocketConstructor)(
+      socket = new ((Impl ?? globalThis.WebSocket) as unknown as DomWebSocketConstructor)(
         ...(link ? link.target(this.#url, protocols) : ([this.#url, protocols] as const)),
       );
     } catch (cause) {

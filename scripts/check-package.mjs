@@ -2,13 +2,18 @@
 // 1. the minified + gzipped ESM bundle stays within the budget written in package.json;
 // 2. the opt-in exactly-once entry stays out of the core bundle, and shares the core rather than
 //    copying it (a page that imports both must not download the client twice);
-// 3. publint and @arethetypeswrong/cli find nothing wrong with the packed tarball.
-// Run after `npm run build` (npm test does both).
+// 3. a clean checkout (no dist/) packs a tarball that carries every file package.json names
+//    (`exports`, `types`, `module`, `unpkg`, ...): `prepack` builds it, as it will for `npm publish`;
+// 4. publint and @arethetypeswrong/cli find nothing wrong with that tarball;
+// 5. in the same checkout, `npm run build` then `npm start` starts the dev server (the README's
+//    sequence for an already built server).
+// Run after `npm run build` (npm test does both): 1 and 2 read this tree's dist/.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sizesOf } from '../bench/bundle.mjs';
+import { cleanCheckout, npmUntil } from './clean-checkout.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 let failed = false;
@@ -42,15 +47,39 @@ for (const [check, ok] of entryChecks) {
   if (!ok) failed = true;
 }
 
+/** Every file path package.json points at, from `exports` (all conditions) and the top-level fields. */
+function namedFiles(manifest) {
+  const files = new Set();
+  const walk = (target) => {
+    if (typeof target === 'string') files.add(target.replace(/^\.\//, ''));
+    else if (target && typeof target === 'object') Object.values(target).forEach(walk);
+  };
+  walk(manifest.exports);
+  for (const field of ['main', 'module', 'types', 'unpkg', 'jsdelivr']) walk(manifest[field]);
+  return [...files].sort();
+}
+
 const packDir = mkdtempSync(join(tmpdir(), 'tether-pack-'));
+const checkout = cleanCheckout(process.cwd());
 try {
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
-    encoding: 'utf8',
-  })
-    .trim()
-    .split('\n')
-    .pop();
+  // No --ignore-scripts: `prepack` must build what the checkout lacks.
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], {
+    cwd: checkout.dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const tarball = execFileSync('ls', [packDir], { encoding: 'utf8' }).trim().split('\n').pop();
   const path = join(packDir, tarball);
+  const packed = new Set(
+    execFileSync('tar', ['-tzf', path], { encoding: 'utf8' })
+      .split('\n')
+      .map((entry) => entry.replace(/^package\//, '')),
+  );
+  const missing = namedFiles(pkg).filter((file) => !packed.has(file));
+  console.log(
+    `pack from a clean checkout: ${packed.size - 1} files; every file package.json names is in it: ` +
+      (missing.length ? `FAILED, missing ${missing.join(', ')}` : 'ok'),
+  );
+  if (missing.length) failed = true;
   const run = (cmd, args) => {
     try {
       const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,9 +90,27 @@ try {
     }
   };
   run('npx', ['publint', '--strict', path]);
-  // ESM-only on purpose: the UMD file is for <script> tags, reachable by path, not through require().
+  // ESM-only on purpose: the UMD file is for <script> tags (and the global TetherWS), not require().
   run('npx', ['attw', path, '--profile', 'esm-only', '--format', 'table-flipped']);
+
+  execFileSync('npm', ['run', 'build', '--silent'], {
+    cwd: checkout.dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    await npmUntil(checkout.dir, ['start'], /Listening on http:\/\/127\.0\.0\.1:\d+/, {
+      env: { PORT: '0', HOST: '127.0.0.1' },
+    });
+    console.log('clean checkout: npm run build, then npm start, starts the dev server: ok');
+  } catch (error) {
+    console.error(`clean checkout: npm run build, then npm start: FAILED\n${error.message}`);
+    failed = true;
+  }
+} catch (error) {
+  console.error(`clean checkout: ${error.stderr ?? ''}${error.message}`);
+  failed = true;
 } finally {
+  checkout.remove();
   rmSync(packDir, { recursive: true, force: true });
 }
 

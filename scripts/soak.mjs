@@ -11,7 +11,7 @@
 // The load generator runs in this one process and shares the machine's cores with the server, so
 // on a small machine the figures are a floor for the server, not a ceiling. Bounded: about 3 minutes
 // (under 4 when every ramp step is reached).
-// Needs `npm run build && npm run build:server` first. File descriptors: each client uses one here
+// Needs `npm run build` first. File descriptors: each client uses one here
 // and one in the server, so the 16,000 step needs `ulimit -n` above about 16,500 in both. The server
 // child raises its soft limit to the hard one; if a step reports connect failures, raise this
 // shell's (`ulimit -n 20000`) before `npm run soak`. Environment: SOAK_CLIENTS, SOAK_SECONDS,
@@ -43,7 +43,7 @@ function report(line) {
 
 for (const file of [serverEntry, clientEntry]) {
   if (!existsSync(file)) {
-    console.error(`Missing ${file}: run \`npm run build && npm run build:server\` first.`);
+    console.error(`Missing ${file}: run \`npm run build\` first.`);
     process.exit(1);
   }
 }

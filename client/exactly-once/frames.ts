@@ -1,4 +1,5 @@
 import type { MessageData, SendData } from '../codec.js';
+import type { SocketBinaryType } from '../options.js';
 
 /**
  * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used when
@@ -45,7 +46,7 @@ export function encodeMessage(seq: number, wire: SendData): SendData {
  * Parses a frame from the server. Binary frames arrive as ArrayBuffer (the socket's binaryType is
  * forced while framed); their payload is handed on as a Blob when the user asked for blobs.
  */
-export function decodeFrame(data: MessageData, binaryType: BinaryType): Frame {
+export function decodeFrame(data: MessageData, binaryType: SocketBinaryType): Frame {
   if (typeof data === 'string') {
     const body = data.slice(1);
     if (data[0] === 'm') {

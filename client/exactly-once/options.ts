@@ -1,4 +1,4 @@
-import { invalid } from 'tether-ws';
+import { TetherRangeError, TetherTypeError } from 'tether-ws';
 
 export interface ExactlyOnceOptions {
   /**
@@ -23,7 +23,7 @@ export const EXACTLY_ONCE_DEFAULTS: ResolvedExactlyOnce = { resumeWindow: 60_000
 /** Validates `exactlyOnce()`'s options once and fills the defaults (`??`, so an explicit 0 is kept). */
 export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): ResolvedExactlyOnce {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw invalid('option', 'exactlyOnce options', options, 'an object');
+    throw new TetherTypeError('option', 'exactlyOnce options', options, 'an object');
   }
   const resumeWindow = options?.resumeWindow ?? EXACTLY_ONCE_DEFAULTS.resumeWindow;
   const fallback = options?.fallback ?? EXACTLY_ONCE_DEFAULTS.fallback;
@@ -31,19 +31,14 @@ export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): Res
   // longest delay setTimeout honours.
   const window = 'a number from 0 to 2147483647';
   if (typeof resumeWindow !== 'number' || Number.isNaN(resumeWindow)) {
-    throw invalid('option', 'resumeWindow', resumeWindow, window);
+    throw new TetherTypeError('option', 'resumeWindow', resumeWindow, window);
   }
   if (resumeWindow < 0 || resumeWindow > 2_147_483_647) {
-    throw invalid('option', 'resumeWindow', resumeWindow, window, true);
+    throw new TetherRangeError('option', 'resumeWindow', resumeWindow, window);
   }
   if (fallback !== 'fail' && fallback !== 'best-effort') {
-    throw invalid(
-      'option',
-      'fallback',
-      fallback,
-      'one of "fail", "best-effort"',
-      typeof fallback === 'string',
-    );
+    const ErrorClass = typeof fallback === 'string' ? TetherRangeError : TetherTypeError;
+    throw new ErrorClass('option', 'fallback', fallback, 'one of "fail", "best-effort"');
   }
   return Object.freeze({ resumeWindow, fallback });
 }

@@ -1,0 +1,27 @@
+// Compiled by `npm run typecheck:consumer` (see tsconfig.json here); never run.
+import { type ClientOptions, jsonCodec, TetherError, WebSocketClient } from 'tether-ws';
+import { exactlyOnce } from 'tether-ws/exactly-once';
+import { createTetherServer } from 'tether-ws/server';
+// The UMD subpath is loaded for its side effect, the global `TetherWS`.
+import 'tether-ws/tether-ws.umd.js';
+import { WebSocket } from 'ws';
+import { NotExported } from './umd-named-import.js';
+
+// `ws`'s constructor is accepted as it is typed, without a cast.
+const options: ClientOptions<{ text: string }, { text: string }> = {
+  WebSocket,
+  codec: jsonCodec(),
+  delivery: exactlyOnce({ resumeWindow: 10_000 }),
+};
+const client = new WebSocketClient('ws://127.0.0.1:8080/reliable', options);
+client.on('message', (message) => message.text.toUpperCase());
+client.on('error', (error) => (error instanceof TetherError ? error.code : undefined));
+client.send({ text: 'hi' });
+void client.close();
+
+const tether = createTetherServer({ resumeWindow: 10_000 });
+tether.on('session', (session) => session.on('message', (data) => session.send(data)));
+
+const fromGlobal = new TetherWS.WebSocketClient('ws://127.0.0.1:8080/', { WebSocket });
+void fromGlobal.open();
+void NotExported;
