@@ -1,10 +1,31 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { CLOSE_PROTOCOL_ERROR, Connection } from './connection.js';
+import { CLOSE_INTERNAL_ERROR, CLOSE_PROTOCOL_ERROR, Connection, type Hello } from './connection.js';
 import { Emitter, type Listener } from './emitter.js';
 import { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
 import { normalizeTetherOptions, type ResolvedTetherOptions, type TetherServerOptions } from './options.js';
-import { CLOSE_GOING_AWAY, Session, SHUTDOWN_REASON, type TetherSession } from './session.js';
+import { type RefusalReason, SessionRegistry, type TetherStats } from './registry.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_TRY_AGAIN_LATER,
+  Session,
+  SHUTDOWN_REASON,
+  type TetherSession,
+} from './session.js';
+import { SessionRateLimiter } from './session-rate.js';
+
+/**
+ * How each refusal closes the caller's connection. The reasons say nothing about the session: a
+ * wrong key and a refusal by `authorize` read the same.
+ */
+const REFUSALS: Record<RefusalReason, { readonly code: number; readonly reason: string }> = {
+  unauthorized: { code: CLOSE_POLICY_VIOLATION, reason: 'Session refused' },
+  'wrong-key': { code: CLOSE_POLICY_VIOLATION, reason: 'Session refused' },
+  'authorize-failed': { code: CLOSE_INTERNAL_ERROR, reason: 'Internal error' },
+  'max-sessions': { code: CLOSE_TRY_AGAIN_LATER, reason: 'Server busy, try again later' },
+  'session-rate': { code: CLOSE_TRY_AGAIN_LATER, reason: 'Too many new sessions, try again later' },
+};
 
 /** Events of a {@link TetherServer}. */
 export interface TetherServerEvents {
@@ -12,6 +33,8 @@ export interface TetherServerEvents {
   session: [session: TetherSession];
   /** A connection broke the protocol and is being closed with 1002; for logs. */
   'protocol-error': [info: { readonly reason: string; readonly sessionId: string | undefined }];
+  /** A hello was refused (by `authorize`, a wrong key or a limit) and its connection closed; for logs. */
+  refused: [info: { readonly reason: RefusalReason; readonly sessionId: string }];
   /**
    * A listener of this server or of one of its sessions threw. Without a listener for `error` the
    * error is rethrown asynchronously, as an unhandled exception (like Node's `EventEmitter`).
@@ -35,6 +58,8 @@ export interface TetherServer {
   handle(socket: WebSocket, request?: IncomingMessage): void;
   /** Sessions held: attached to a connection, or detached within their resume window. */
   readonly sessions: number;
+  /** Sessions held, bytes buffered, hellos refused and sessions ended by reason (for metrics). */
+  readonly stats: TetherStats;
   /** The options in effect, defaults filled in. */
   readonly options: ResolvedTetherOptions;
   /**
@@ -69,7 +94,8 @@ export function createTetherServer(options: TetherServerOptions = {}): TetherSer
 }
 
 class Adapter implements TetherServer {
-  readonly #sessions = new Map<string, Session>();
+  readonly #sessions: SessionRegistry;
+  readonly #sessionRate: SessionRateLimiter;
   /** Connections that have not sent their hello yet (attached ones are reached through their session). */
   readonly #pending = new Set<Connection>();
   readonly #events: Emitter<TetherServerEvents>;
@@ -78,10 +104,16 @@ class Adapter implements TetherServer {
 
   constructor(readonly options: ResolvedTetherOptions) {
     this.#events = new Emitter((error) => this.#reportListenerError(error));
+    this.#sessions = new SessionRegistry(options.maxSessions, options.maxTotalBufferedBytes);
+    this.#sessionRate = new SessionRateLimiter(options.sessionRate, options.sessionBurst);
   }
 
   get sessions(): number {
     return this.#sessions.size;
+  }
+
+  get stats(): TetherStats {
+    return this.#sessions.stats();
   }
 
   handle(socket: WebSocket, request?: IncomingMessage): void {
@@ -95,15 +127,8 @@ class Adapter implements TetherServer {
       socket.close(CLOSE_PROTOCOL_ERROR, 'tether.v1 not negotiated');
       return;
     }
-    const querySid = sessionIdFromUrl(request?.url);
     const connection = new Connection(socket, this.options.helloTimeout, {
-      onHello: (conn, hello) => {
-        if (querySid !== undefined && querySid !== hello.sid) {
-          return `hello sid differs from ${SESSION_PARAM}`;
-        }
-        this.#pending.delete(conn);
-        return this.#attach(conn, hello.sid, hello.recv);
-      },
+      onHello: (conn, hello) => this.#hello(conn, hello, request),
       onProtocolError: (reason, sessionId) => this.#events.emit('protocol-error', { reason, sessionId }),
       onClose: (conn) => this.#pending.delete(conn),
     });
@@ -116,7 +141,7 @@ class Adapter implements TetherServer {
     for (const connection of this.#pending) connection.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
     this.#pending.clear();
     // Each session removes itself from the map as it ends: iterate over a copy.
-    for (const session of [...this.#sessions.values()]) session.shutdown();
+    for (const session of this.#sessions.values()) session.shutdown();
   }
 
   on<K extends keyof TetherServerEvents>(event: K, listener: Listener<TetherServerEvents[K]>): () => void {
@@ -131,27 +156,93 @@ class Adapter implements TetherServer {
     return this.#events.once(event, listener);
   }
 
-  /** Resumes session `sid` on `connection`, or starts it (docs/protocol.md §4). */
-  #attach(connection: Connection, sid: string, peerRecv: number): string | undefined {
+  /**
+   * A hello arrived (docs/protocol.md §4): checks what the wire says, asks `authorize`, then admits.
+   * Nothing happens to a held session until every check has passed.
+   */
+  #hello(connection: Connection, hello: Hello, request: IncomingMessage | undefined): void {
+    // With a request, its URL must name the same session: a load balancer routed on it, and an
+    // application may have checked it. Leaving it out is no way around either.
+    if (request !== undefined && sessionIdFromUrl(request.url) !== hello.sid) {
+      connection.fail(`hello sid differs from ${SESSION_PARAM}`);
+      return;
+    }
+    if (hello.key === undefined && !this.options.allowKeylessClients) {
+      connection.fail('hello has no key');
+      return;
+    }
+    const authorize = this.options.authorize;
+    if (authorize === undefined) {
+      this.#admit(connection, hello, request);
+      return;
+    }
+    const decide = (allowed: unknown) => {
+      if (!connection.authorizing || this.#closed) return; // closed (or timed out) meanwhile
+      if (allowed === true) this.#admit(connection, hello, request);
+      else this.#refuse(connection, 'unauthorized', hello.sid);
+    };
+    const failed = (error: unknown) => {
+      if (connection.authorizing) this.#refuse(connection, 'authorize-failed', hello.sid);
+      this.#reportListenerError(error);
+    };
+    try {
+      const answer = authorize({
+        sid: hello.sid,
+        request,
+        held: this.#sessions.get(hello.sid) !== undefined,
+      });
+      if (answer instanceof Promise) answer.then(decide, failed);
+      else decide(answer);
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /** Resumes session `sid` on `connection` if the key is its own, or starts it within the limits. */
+  #admit(connection: Connection, hello: Hello, request: IncomingMessage | undefined): void {
+    const { sid, key, recv } = hello;
     const existing = this.#sessions.get(sid);
     if (existing) {
+      if (!existing.ownedBy(key)) {
+        this.#refuse(connection, 'wrong-key', sid);
+        return;
+      }
+      this.#pending.delete(connection);
       // On a refused hello (an impossible recv) `resume()` leaves the session as it was; closing
       // this connection then does not detach it, as it was never the session's link.
       connection.attachTo(existing);
-      return existing.resume(connection, peerRecv);
+      const error = existing.resume(connection, recv);
+      if (error !== undefined) connection.fail(error);
+      return;
     }
+    if (!this.#sessionRate.take(request?.socket.remoteAddress ?? 'unknown')) {
+      this.#refuse(connection, 'session-rate', sid);
+      return;
+    }
+    if (!this.#sessions.makeRoom()) {
+      this.#refuse(connection, 'max-sessions', sid);
+      return;
+    }
+    this.#pending.delete(connection);
     // A new session: the hello's recv refers to a session this server does not hold, and is ignored.
-    const session: Session = new Session(sid, this.options, {
-      onEnd: (ended) => {
-        if (this.#sessions.get(ended.id) === ended) this.#sessions.delete(ended.id);
-      },
+    const registry = this.#sessions;
+    const session: Session = new Session(sid, key, this.options, {
+      onEnd: (ended, reason) => registry.ended(ended, reason),
       onListenerError: (error) => this.#reportListenerError(error),
+      onBuffered: (delta) => registry.buffered(delta),
+      onGrown: () => registry.enforceTotal(),
     });
-    this.#sessions.set(sid, session);
+    registry.add(session);
     connection.attachTo(session);
     session.start(connection);
     this.#events.emit('session', session);
-    return undefined;
+  }
+
+  #refuse(connection: Connection, reason: RefusalReason, sessionId: string): void {
+    this.#sessions.refused(reason);
+    const { code, reason: text } = REFUSALS[reason];
+    connection.refuse(code, text);
+    this.#events.emit('refused', { reason, sessionId });
   }
 
   #reportListenerError(error: unknown): void {

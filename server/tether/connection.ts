@@ -5,19 +5,31 @@ import type { Link, Session } from './session.js';
 /** Close code for a protocol error (RFC 6455 §7.4.1; docs/protocol.md §3). */
 export const CLOSE_PROTOCOL_ERROR = 1002;
 
+/** Close code for "the server hit an unexpected condition" (RFC 6455 §7.4.1). */
+export const CLOSE_INTERNAL_ERROR = 1011;
+
 /**
- * `awaiting-hello`: open, no session yet. `attached`: carries a session. `closed`: closed by either
- * side (or being closed); frames that still arrive are ignored.
+ * `awaiting-hello`: open, no session yet. `authorizing`: its hello arrived and is being decided on
+ * (the `authorize` hook may be async); any frame but ping is then a protocol error. `attached`:
+ * carries a session. `closed`: closed by either side (or being closed); frames that still arrive
+ * are ignored.
  */
-type ConnectionState = 'awaiting-hello' | 'attached' | 'closed';
+type ConnectionState = 'awaiting-hello' | 'authorizing' | 'attached' | 'closed';
+
+/** A hello as parsed (docs/protocol.md §3). */
+export interface Hello {
+  readonly sid: string;
+  readonly recv: number;
+  readonly key?: string;
+}
 
 export interface ConnectionHooks {
   /**
-   * A valid hello arrived: find or create its session and attach this connection to it (by calling
-   * {@link Connection.attachTo} before the session writes its welcome). Returns a protocol error
-   * instead when the hello cannot be accepted.
+   * A valid hello arrived. The adapter decides, now or later, and then calls
+   * {@link Connection.attachTo} (before the session writes its welcome), {@link Connection.refuse}
+   * or {@link Connection.fail}.
    */
-  readonly onHello: (connection: Connection, hello: { sid: string; recv: number }) => string | undefined;
+  readonly onHello: (connection: Connection, hello: Hello) => void;
   /** This connection is closing with 1002 for `reason`. */
   readonly onProtocolError: (reason: string, sessionId: string | undefined) => void;
   /** The connection closed, whichever side closed it. */
@@ -47,17 +59,35 @@ export class Connection implements Link {
     socket.on('message', this.#onMessage);
     socket.on('close', this.#onClose);
     if (helloTimeout > 0) {
+      // Runs on past the hello, until the connection is attached: it also bounds `authorize`.
       this.#helloTimer = setTimeout(() => {
         this.#helloTimer = undefined;
-        this.#protocolError(`no hello within ${helloTimeout} ms`);
+        if (this.#state === 'authorizing') this.refuse(CLOSE_INTERNAL_ERROR, 'Authorization timed out');
+        else this.#protocolError(`no hello within ${helloTimeout} ms`);
       }, helloTimeout);
     }
   }
 
-  /** Called from `onHello`: this connection now carries `session`. */
+  /** Whether the connection is still waiting for a decision on its hello (not closed meanwhile). */
+  get authorizing(): boolean {
+    return this.#state === 'authorizing';
+  }
+
+  /** Called after `onHello`: this connection now carries `session`. */
   attachTo(session: Session): void {
+    this.#clearHelloTimer();
     this.#session = session;
     this.#state = 'attached';
+  }
+
+  /** The hello was refused (not a protocol error): closes this connection only. */
+  refuse(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
+  /** The hello broke the protocol: closes with 1002 and reports it. */
+  fail(reason: string): void {
+    this.#protocolError(reason);
   }
 
   write(frame: string | Buffer): boolean {
@@ -94,9 +124,11 @@ export class Connection implements Link {
     const session = this.#session;
     if (frame.type === 'hello') {
       if (this.#state !== 'awaiting-hello') return 'second hello on one connection';
-      this.#clearHelloTimer();
-      return this.hooks.onHello(this, frame);
+      this.#state = 'authorizing';
+      this.hooks.onHello(this, frame);
+      return undefined;
     }
+    if (this.#state === 'authorizing') return `${frame.type} frame before welcome`;
     if (session === undefined) return `${frame.type} frame before hello`;
     switch (frame.type) {
       case 'message':

@@ -12,6 +12,8 @@ export const SESSION_PARAM = 'tether_sid';
 export const MAX_SEQ = 0xffff_ffff;
 /** Session ids: 1 to 64 characters of base64url (§1). */
 export const SID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Session keys: 16 to 128 characters of base64url, at least 96 bits (§4). */
+export const KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 /** Application-level heartbeat (§6): not sequenced, never acknowledged. */
 export const PING = '__ping__';
 export const PONG = '__pong__';
@@ -30,7 +32,7 @@ const MAX_SEQ_DIGITS = 10;
 
 /** A frame sent by a client, or the reason it could not be parsed (a protocol error, 1002). */
 export type ClientFrame =
-  | { readonly type: 'hello'; readonly sid: string; readonly recv: number }
+  | { readonly type: 'hello'; readonly sid: string; readonly recv: number; readonly key?: string }
   | {
       readonly type: 'message';
       readonly seq: number;
@@ -135,12 +137,15 @@ function parseHello(data: Buffer): ClientFrame {
   if (typeof hello !== 'object' || hello === null || Array.isArray(hello)) {
     return invalid('hello is not a JSON object');
   }
-  const { v, sid, recv } = hello as Record<string, unknown>;
+  const { v, sid, recv, key } = hello as Record<string, unknown>;
   if (v !== 1) return invalid(`unsupported hello version ${JSON.stringify(v)?.slice(0, 20)}`);
   if (typeof sid !== 'string' || !SID_PATTERN.test(sid))
     return invalid('hello sid is not 1-64 [A-Za-z0-9_-]');
   if (!isSeq(recv)) return invalid('hello recv is not an integer in 0..4294967295');
-  return { type: 'hello', sid, recv };
+  if (key === undefined) return { type: 'hello', sid, recv };
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key))
+    return invalid('hello key is not 16-128 [A-Za-z0-9_-]');
+  return { type: 'hello', sid, recv, key };
 }
 
 /** Decimal digits in `data[start, end)`: no sign, no leading zeros (except `0`), at most {@link MAX_SEQ}. */

@@ -9,11 +9,13 @@ export type { Listener } from './emitter.js';
 export { TetherServerError, type TetherServerErrorCode } from './errors.js';
 export { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
 export { handleProtocols } from './negotiation.js';
+export type { Authorize, AuthorizeRequest } from './options.js';
 export {
   DEFAULT_TETHER_OPTIONS,
   type ResolvedTetherOptions,
   type TetherServerOptions,
 } from './options.js';
+export type { RefusalReason, TetherStats } from './registry.js';
 export type {
   LostReason,
   SendData,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Emitter, type Listener } from './emitter.js';
 import { TetherServerError } from './errors.js';
 import {
@@ -26,11 +27,14 @@ const ALLOWED: Record<SessionState, readonly SessionState[]> = {
 };
 
 /**
- * Why a session ended. `expired`: no connection resumed it within `resumeWindow`. `overflow`: its
- * send buffer went over `maxBufferedMessages`/`maxBufferedBytes` (the connection is closed with 1008).
- * `closed`: the client sent bye, or the server called `session.close()` or `tether.close()`.
+ * Why a session ended. `expired`: no connection resumed it within `resumeWindow` (or
+ * `unacknowledgedResumeWindow`). `overflow`: its send buffer went over
+ * `maxBufferedMessages`/`maxBufferedBytes` (the connection is closed with 1008). `evicted`: the
+ * server reached `maxTotalBufferedBytes` or `maxSessions` and ended it to make room (an attached
+ * one gets bye and close 1013). `closed`: the client sent bye, or the server called
+ * `session.close()` or `tether.close()`.
  */
-export type LostReason = 'expired' | 'overflow' | 'closed';
+export type LostReason = 'expired' | 'overflow' | 'evicted' | 'closed';
 
 /** Payload of a session's `lost` event. */
 export interface SessionLost {
@@ -101,12 +105,18 @@ export const CLOSE_GOING_AWAY = 1001;
 /** The reason sent with {@link CLOSE_GOING_AWAY} when the adapter closes. */
 export const SHUTDOWN_REASON = 'Server shutting down';
 export const CLOSE_POLICY_VIOLATION = 1008;
+/** Try Again Later (RFC 6455 §7.4.1, IANA registry): the server is over a limit; clients retry. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_TAKEN_OVER = 4001;
 
 interface SessionHooks {
   /** The session has ended: forget it (called before `lost` is emitted). */
-  readonly onEnd: (session: Session) => void;
+  readonly onEnd: (session: Session, reason: LostReason) => void;
   readonly onListenerError: (error: unknown) => void;
+  /** The send buffer grew (`delta` > 0) or shrank by `delta` payload bytes. */
+  readonly onBuffered: (delta: number) => void;
+  /** `send()` added a message that fits this session's own limits: the server-wide ones are checked here. */
+  readonly onGrown: (session: Session) => void;
 }
 
 /** See {@link TetherSession}. The methods past `once()` are the adapter's, not the application's. */
@@ -127,13 +137,22 @@ export class Session implements TetherSession {
   #unacked = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Hex SHA-256 of the key given by the hello that created the session, `''` for a keyless one
+   * (`allowKeylessClients`): the form a session store persists (server/tether/store.ts).
+   */
+  readonly keyHash: string;
+  /** When the session last lost its connection (`performance.now()`), while detached. */
+  #detachedAt: number | undefined;
 
   constructor(
     readonly id: string,
+    key: string | undefined,
     private readonly options: ResolvedTetherOptions,
     private readonly hooks: SessionHooks,
   ) {
     this.#events = new Emitter(hooks.onListenerError);
+    this.keyHash = key === undefined ? '' : hashKey(key);
   }
 
   get state(): SessionState {
@@ -157,12 +176,17 @@ export class Session implements TetherSession {
     const entry = encode(this.#sent + 1, data);
     this.#sent += 1;
     this.#buffer.push(entry);
+    this.hooks.onBuffered(entry.bytes);
     const { maxBufferedMessages, maxBufferedBytes } = this.options;
     if (this.#buffer.count > maxBufferedMessages || this.#buffer.bytes > maxBufferedBytes) {
       this.#sayBye();
       this.#end('overflow', { code: CLOSE_POLICY_VIOLATION, reason: 'Session buffer full' });
       return;
     }
+    // May end sessions to stay within the server-wide limit, this one included (`data` is then in
+    // its `undelivered`).
+    this.hooks.onGrown(this);
+    if (this.#hasEnded()) return;
     this.#write(entry);
   }
 
@@ -184,6 +208,34 @@ export class Session implements TetherSession {
     return this.#events.once(event, listener);
   }
 
+  /** Adapter: payload bytes held in the send buffer. */
+  get bufferedBytes(): number {
+    return this.#buffer.bytes;
+  }
+
+  /** Adapter: when the session lost its connection (`performance.now()`), or undefined while attached. */
+  get detachedAt(): number | undefined {
+    return this.#detachedAt;
+  }
+
+  /**
+   * Adapter: whether `key` is the one the session was created with (compared in constant time).
+   * A keyless session (`allowKeylessClients`) accepts any hello, as before keys existed; a keyed
+   * one never accepts a keyless hello.
+   */
+  ownedBy(key: string | undefined): boolean {
+    if (this.keyHash === '') return true;
+    if (key === undefined) return false;
+    return timingSafeEqual(Buffer.from(this.keyHash, 'hex'), Buffer.from(hashKey(key), 'hex'));
+  }
+
+  /** Adapter: ends the session to make room under a server-wide limit (`lost` with reason `'evicted'`). */
+  evict(): void {
+    if (this.#state === 'ended') return;
+    this.#sayBye();
+    this.#end('evicted', { code: CLOSE_TRY_AGAIN_LATER, reason: 'Server over its limits, try again later' });
+  }
+
   /** Adapter: the first connection of a new session. Writes `welcome` with `resumed: false`. */
   start(link: Link): void {
     this.#attach(link, false);
@@ -196,9 +248,8 @@ export class Session implements TetherSession {
    * `peerRecv` is impossible (beyond what was written, or below what was acknowledged).
    */
   resume(link: Link, peerRecv: number): string | undefined {
-    if (peerRecv > this.#written || peerRecv < this.#acked) {
-      return `hello recv ${peerRecv} outside ${this.#acked}..${this.#written}`;
-    }
+    // The reason names no number: it would tell a caller what this session has sent.
+    if (peerRecv > this.#written || peerRecv < this.#acked) return 'hello recv refused';
     this.#acknowledge(peerRecv);
     this.#attach(link, true);
     return undefined;
@@ -207,7 +258,7 @@ export class Session implements TetherSession {
   /** Adapter: a message frame arrived on the attached connection. Returns a protocol error for a gap. */
   receive(seq: number, data: string | Buffer, isBinary: boolean): string | undefined {
     if (seq <= this.#recv) return undefined; // a resend that crossed our acknowledgement
-    if (seq !== this.#recv + 1) return `gap: expected seq ${this.#recv + 1}, got ${seq}`;
+    if (seq !== this.#recv + 1) return 'gap in message seq';
     this.#recv = seq;
     this.#unacked += 1;
     this.#events.emit('message', data, isBinary);
@@ -219,7 +270,7 @@ export class Session implements TetherSession {
 
   /** Adapter: an ack frame arrived. Returns a protocol error for an ack of a seq never sent. */
   ack(seq: number): string | undefined {
-    if (seq > this.#written) return `ack ${seq} beyond last sent seq ${this.#written}`;
+    if (seq > this.#written) return 'ack beyond last sent seq';
     this.#acknowledge(seq);
     return undefined;
   }
@@ -242,16 +293,28 @@ export class Session implements TetherSession {
     this.#link = undefined;
     this.#clearAckTimer(); // the next welcome carries our recv
     this.#transition('detached');
+    this.#detachedAt = performance.now();
     this.#events.emit('detach', { code });
     if (this.#hasEnded()) return; // a listener closed the session
-    if (this.options.resumeWindow === 0) {
+    const window = this.#neverAcknowledged()
+      ? Math.min(this.options.unacknowledgedResumeWindow, this.options.resumeWindow)
+      : this.options.resumeWindow;
+    if (window === 0) {
       this.#end('expired');
       return;
     }
     this.#resumeTimer = setTimeout(() => {
       this.#resumeTimer = undefined;
       this.#end('expired');
-    }, this.options.resumeWindow);
+    }, window);
+  }
+
+  /**
+   * No sign of a working client: it acknowledged none of the messages sent to it, or nothing was
+   * exchanged at all. A client that only sends (and was sent nothing) has shown itself by sending.
+   */
+  #neverAcknowledged(): boolean {
+    return this.#acked === 0 && (this.#sent > 0 || this.#recv === 0);
   }
 
   #attach(link: Link, resumed: boolean): void {
@@ -260,6 +323,7 @@ export class Session implements TetherSession {
     previous?.close(CLOSE_TAKEN_OVER, 'Session taken over');
     clearTimeout(this.#resumeTimer);
     this.#resumeTimer = undefined;
+    this.#detachedAt = undefined;
     // The welcome's `recv` acknowledges everything received so far.
     this.#clearAckTimer();
     this.#unacked = 0;
@@ -286,7 +350,9 @@ export class Session implements TetherSession {
   #acknowledge(seq: number): void {
     if (seq <= this.#acked) return; // stale: a later ack (or hello) already covered it
     this.#acked = seq;
+    const before = this.#buffer.bytes;
     this.#buffer.dropThrough(seq);
+    this.hooks.onBuffered(this.#buffer.bytes - before);
   }
 
   #flushAck(): void {
@@ -312,9 +378,11 @@ export class Session implements TetherSession {
     this.#link = undefined;
     if (close) link?.close(close.code, close.reason);
     this.#transition('ended');
+    this.#detachedAt = undefined;
+    this.hooks.onBuffered(-this.#buffer.bytes);
     const undelivered = this.#buffer.drain().map((entry) => payloadOf(entry.frame));
     if (unsent !== undefined) undelivered.push(unsent);
-    this.hooks.onEnd(this);
+    this.hooks.onEnd(this, reason);
     this.#events.emit('lost', { reason, undelivered });
     this.#events.clear();
   }
@@ -332,6 +400,11 @@ export class Session implements TetherSession {
     }
     this.#state = next;
   }
+}
+
+/** Hex SHA-256: what the server keeps of a session key, so a copy of its memory or store is no key. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
 }
 
 function encode(seq: number, data: SendData): Outbound {

@@ -56,8 +56,14 @@ export function binaryMessage(seq: number, payload: Uint8Array): Buffer {
   return frame;
 }
 
-export function hello(sid: string, recv: number): string {
-  return `h${JSON.stringify({ v: 1, sid, recv })}`;
+/** The key these tests' peers give in the hello for session `sid`, unless a test passes another. */
+export function keyOf(sid: string): string {
+  return `${sid}-key-0123456789abcdef`;
+}
+
+/** A hello; `key: null` leaves the key out. */
+export function hello(sid: string, recv: number, key: string | null = keyOf(sid)): string {
+  return `h${JSON.stringify(key === null ? { v: 1, sid, recv } : { v: 1, sid, recv, key })}`;
 }
 
 export interface PeerOptions {

@@ -61,13 +61,63 @@ describe('dev server: /reliable', () => {
       [1, 'first'],
       [2, 'second'],
     ]);
+    // Never the whole session id (issue 12, point 7): it is the routing key of a live session.
     expect(lines).toEqual(
       expect.arrayContaining([
-        '[reliable dev-resume] new session',
-        '[reliable dev-resume] connection closed 1006; resume window started',
-        '[reliable dev-resume] resumed, 1 unacknowledged message(s) resent',
+        '[reliable dev-r…] new session',
+        '[reliable dev-r…] connection closed 1006; resume window started',
+        '[reliable dev-r…] resumed, 1 unacknowledged message(s) resent',
       ]),
     );
+    expect(lines.filter((line) => line.includes('dev-resume'))).toEqual([]);
+  });
+
+  it('never writes a whole session id to the log, neither in lines nor in fields', async () => {
+    const written: string[] = [];
+    const logger: Logger = {
+      info: (line, fields) => written.push(line, JSON.stringify(fields ?? {})),
+      error: (line, fields) => written.push(line, JSON.stringify(fields ?? {})),
+    };
+    dev = await startDevServer({ logger, quiet: false });
+    const sid = 'Zq0V3rY5ecretS1dValue7';
+    const { peer } = await connect(sid);
+    peer.send(textMessage(1, 'hi'));
+    await peer.until(() => peer.messages().length === 1, 'echo');
+    peer.terminate();
+    const refused = new WebSocket(`${dev.wsUrl}/reliable?tether_sid=${sid}`, ['tether.v1'], {
+      headers: { Origin: 'https://evil.example' },
+    });
+    refused.on('error', () => {});
+    await refusalOf(refused);
+    const intruder = await WirePeer.open(`${dev.wsUrl}/reliable`, sid);
+    peers.push(intruder);
+    intruder.send(hello(sid, 0, 'another-key-0123456789'));
+    await intruder.closed;
+    expect(written.join('\n')).toContain('Zq0V3r…');
+    expect(written.filter((entry) => entry.includes(sid))).toEqual([]);
+  });
+
+  it('counts sessions held, bytes buffered and refused hellos in /healthz and /metrics', async () => {
+    dev = await startDevServer();
+    const { peer } = await connect('counted');
+    peer.send(textMessage(1, 'unacknowledged echo'));
+    await peer.until(() => peer.messages().length === 1, 'echo');
+    const intruder = await WirePeer.open(`${dev.wsUrl}/reliable`, 'counted');
+    peers.push(intruder);
+    intruder.send(hello('counted', 0, 'another-key-0123456789'));
+    expect(await intruder.closed).toEqual({ code: 1008, reason: 'Session refused' });
+    const health = await (await fetch(`${dev.url}/healthz`)).json();
+    expect(health.sessions).toMatchObject({
+      held: 1,
+      bufferedBytes: 'unacknowledged echo'.length,
+      refused: { 'wrong-key': 1, 'max-sessions': 0 },
+      ended: { evicted: 0 },
+    });
+    const metrics = await (await fetch(`${dev.url}/metrics`)).text();
+    expect(metrics).toContain('tether_sessions_held 1\n');
+    expect(metrics).toContain(`tether_session_buffered_bytes ${'unacknowledged echo'.length}\n`);
+    expect(metrics).toContain('tether_sessions_refused_total{reason="wrong-key"} 1\n');
+    expect(metrics).toContain('tether_sessions_ended_total{reason="evicted"} 0\n');
   });
 
   it('applies the origin check to /reliable as to /', async () => {
@@ -107,9 +157,9 @@ describe('dev server: /reliable', () => {
     await closing;
     // The shutdown's own 1001 to every socket would also reach the peer: only the session's end
     // (and no resume window started) shows that the adapter itself was closed.
-    expect(lines.filter((line) => line.startsWith('[reliable dev-close]'))).toEqual([
-      '[reliable dev-close] new session',
-      '[reliable dev-close] ended (closed), 0 message(s) not acknowledged',
+    expect(lines.filter((line) => line.startsWith('[reliable dev-c…]'))).toEqual([
+      '[reliable dev-c…] new session',
+      '[reliable dev-c…] ended (closed), 0 message(s) not acknowledged',
     ]);
   });
 });

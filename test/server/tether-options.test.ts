@@ -6,11 +6,18 @@ describe('createTetherServer() options', () => {
   it('fills the documented defaults', () => {
     expect(createTetherServer().options).toEqual({
       resumeWindow: 60_000,
+      unacknowledgedResumeWindow: 10_000,
       maxBufferedMessages: 10_000,
       maxBufferedBytes: 16_777_216,
+      maxSessions: 10_000,
+      maxTotalBufferedBytes: 134_217_728,
+      sessionRate: 10,
+      sessionBurst: 100,
       ackBatch: 32,
       ackDelay: 20,
       helloTimeout: 10_000,
+      allowKeylessClients: false,
+      authorize: undefined,
     });
     expect(DEFAULT_TETHER_OPTIONS).toEqual(createTetherServer({}).options);
   });
@@ -52,7 +59,23 @@ describe('createTetherServer() options', () => {
     ],
     [
       { resumewindow: 1 },
-      'Unknown option "resumewindow"; expected one of resumeWindow, maxBufferedMessages, maxBufferedBytes, ackBatch, ackDelay, helloTimeout.',
+      'Unknown option "resumewindow"; expected one of resumeWindow, unacknowledgedResumeWindow, maxBufferedMessages, maxBufferedBytes, maxSessions, maxTotalBufferedBytes, sessionRate, sessionBurst, ackBatch, ackDelay, helloTimeout, allowKeylessClients, authorize.',
+    ],
+    [{ maxSessions: 0 }, 'Invalid option "maxSessions": got 0; expected an integer >= 1, or Infinity.'],
+    [
+      { maxTotalBufferedBytes: -1 },
+      'Invalid option "maxTotalBufferedBytes": got -1; expected an integer >= 1, or Infinity.',
+    ],
+    [{ sessionRate: 0.5 }, 'Invalid option "sessionRate": got 0.5; expected an integer >= 0.'],
+    [{ sessionBurst: 0 }, 'Invalid option "sessionBurst": got 0; expected an integer >= 1.'],
+    [
+      { unacknowledgedResumeWindow: -5 },
+      'Invalid option "unacknowledgedResumeWindow": got -5; expected an integer from 0 to 2147483647.',
+    ],
+    [{ authorize: true }, 'Invalid option "authorize": got true; expected a function or undefined.'],
+    [
+      { allowKeylessClients: 'yes' },
+      'Invalid option "allowKeylessClients": got "yes"; expected true or false.',
     ],
   ])('rejects %j', (input, message) => {
     const attempt = () => createTetherServer(input as never);
