@@ -86,7 +86,7 @@ export function decodeFrame(data: MessageData, binaryType: SocketBinaryType): Fr
   return { type: 'invalid', reason: 'unexpected binary frame' };
 }
 
-/** 22 random base64url characters (128 bits). */
+/** 22 random base64url characters (128 bits): session ids and session keys. */
 function newSessionId(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
@@ -99,6 +99,11 @@ function newSessionId(): string {
 /** Sequence counters of one exactly-once session; a new session starts over with a new id. */
 export class ExactlyOnceSession {
   id = newSessionId();
+  /**
+   * The session's secret: sent only inside the hello, never in the URL, so that whoever saw the
+   * URL (a proxy's access log) cannot resume the session (docs/protocol.md §4).
+   */
+  key = newSessionId();
   /** Highest seq assigned to an outbound message. */
   sent = 0;
   /** Highest seq received and delivered. */
@@ -120,7 +125,7 @@ export class ExactlyOnceSession {
 
   hello(): string {
     this.unacked = 0; // the hello's `recv` acknowledges everything received so far
-    return `h${JSON.stringify({ v: 1, sid: this.id, recv: this.received })}`;
+    return `h${JSON.stringify({ v: 1, sid: this.id, recv: this.received, key: this.key })}`;
   }
 
   /** Starts over: counters at 0, and a new id unless the server already holds a new session under this one. */
@@ -128,6 +133,9 @@ export class ExactlyOnceSession {
     this.sent = 0;
     this.received = 0;
     this.unacked = 0;
-    if (newId) this.id = newSessionId();
+    if (newId) {
+      this.id = newSessionId();
+      this.key = newSessionId();
+    }
   }
 }

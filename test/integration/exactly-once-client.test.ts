@@ -456,7 +456,7 @@ describe('WebSocketClient with delivery: exactlyOnce()', () => {
         v: 1,
         sid: connection.querySid,
         recv: 0,
-        keys: ['v', 'sid', 'recv'],
+        keys: ['v', 'sid', 'recv', 'key'],
       });
       // `open` waits for the welcome.
       expect(client.state).toBe('connecting');
