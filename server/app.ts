@@ -3,11 +3,13 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { WebSocketServer } from 'ws';
 import { createEchoHandler } from './echo.js';
 import { healthHandler, metricsHandler } from './health.js';
+import { areHostsAllowed, type HostPolicy, requestHosts } from './host.js';
 import { checkCapacity, policeConnections } from './limits.js';
 import { errorMessage } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { normalizeServerOptions, type ServerOptions } from './options.js';
 import { isOriginAllowed } from './origin.js';
+import { redactUrl } from './redact.js';
 import { createReliableEndpoint, RELIABLE_PATH, selectSubprotocol } from './reliable.js';
 import { closeHttpServer, closeWebSockets, SHUTDOWN_REASON } from './shutdown.js';
 import { attachWebSockets } from './websocket.js';
@@ -75,12 +77,19 @@ export function createServer(options: ServerOptions = {}): DevServer {
   // `socket.setTimeout(0)` once a handshake completes, so open WebSockets are exempt.
   httpServer.setTimeout(config.handshakeTimeoutMs * 2);
 
+  const reliable = createReliableEndpoint(log);
   // Read only when the metrics are collected, by which time `wss` exists.
-  const metrics = new ServerMetrics(() => wss.clients.size);
+  const metrics = new ServerMetrics(
+    () => wss.clients.size,
+    () => reliable.stats,
+  );
+  const hostPolicy: HostPolicy = { listenHost: config.host, allowedHosts: config.allowedHosts };
+  const hostAllowed = (req: IncomingMessage) => areHostsAllowed(requestHosts(req.headers), hostPolicy);
   const { wss, route } = attachWebSockets(app, httpServer, {
     maxPayload: config.maxPayload,
     checkUpgrade: (req) => {
       if (closing) return { status: 503, reason: SHUTDOWN_REASON, kind: 'shutting-down' };
+      if (!hostAllowed(req)) return { status: 403, reason: HOST_REFUSED, kind: 'host' };
       const origin = req.headers.origin;
       const allowed = isOriginAllowed(origin, { ownOrigin, allowedOrigins: config.allowedOrigins });
       if (!allowed) return { status: 403, reason: 'Origin not allowed', kind: 'origin' };
@@ -92,7 +101,8 @@ export function createServer(options: ServerOptions = {}): DevServer {
         event: 'refused',
         reason: refusal.kind,
         status: refusal.status,
-        url: req.url,
+        url: redactUrl(req.url),
+        host: req.headers.host,
         origin: req.headers.origin,
         remote: req.socket.remoteAddress,
       });
@@ -104,12 +114,23 @@ export function createServer(options: ServerOptions = {}): DevServer {
   });
 
   const stopPolicing = policeConnections(wss, config, metrics, log);
+  // First of all HTTP routes: a request naming a host we do not know is answered by nothing else.
+  app.use((req, res, next) => {
+    if (hostAllowed(req)) return next();
+    metrics.refused('host');
+    log.info(`[http] refused 403 ${req.method} ${JSON.stringify(redactUrl(req.url))}: ${HOST_REFUSED}`, {
+      event: 'refused',
+      reason: 'host',
+      status: 403,
+      host: req.headers.host,
+    });
+    res.status(403).type('text/plain').send(HOST_REFUSED);
+  });
 
   route(
     '/',
     createEchoHandler(log, (bytes) => metrics.sent(bytes)),
   );
-  const reliable = createReliableEndpoint(log);
   route(RELIABLE_PATH, reliable.handler);
   app.get('/healthz', healthHandler(metrics));
   app.get('/metrics', metricsHandler(metrics));
@@ -169,8 +190,10 @@ function hostForUrl(host: string): string {
 
 function describeUpgrade(req: IncomingMessage): string {
   const origin = req.headers.origin === undefined ? 'no origin' : `origin ${req.headers.origin}`;
-  return `${JSON.stringify(req.url ?? '')} (${origin}, from ${req.socket.remoteAddress ?? 'unknown address'})`;
+  return `${JSON.stringify(redactUrl(req.url))} (${origin}, from ${req.socket.remoteAddress ?? 'unknown address'})`;
 }
+
+const HOST_REFUSED = 'Host not allowed';
 
 const notFound: RequestHandler = (req, res) => {
   res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}`);

@@ -3,10 +3,12 @@ import type { LogFormat } from './logger.js';
 import { DEFAULT_SERVER_OPTIONS } from './options.js';
 import {
   EXPECTED_HOST,
+  EXPECTED_HOST_NAME,
   EXPECTED_ORIGIN,
   isHost,
   NUMBER_RULES,
   type NumericSetting,
+  parseHostName,
   parseOrigin,
 } from './validate.js';
 
@@ -23,8 +25,10 @@ export interface ServerConfig {
   readonly log: LogMode;
   /** `MAX_PAYLOAD`: largest message in bytes. Default 1048576 (1 MiB). */
   readonly maxPayload: number;
-  /** `ALLOWED_ORIGINS`: extra origins, comma-separated. Default none. */
+  /** `ALLOWED_ORIGINS`: extra origins, comma-separated (`null` accepts the opaque origin). Default none. */
   readonly allowedOrigins: readonly string[];
+  /** `ALLOWED_HOSTS`: extra host names for the `Host` check, comma-separated. Default none. */
+  readonly allowedHosts: readonly string[];
   /** `LOG_FORMAT`: `text` (human lines) or `json` (one JSON object per line). Default `text`. */
   readonly logFormat: LogFormat;
   /** `HEARTBEAT_INTERVAL_MS`: protocol ping interval, 0 turns it off. Default 30000. */
@@ -49,6 +53,7 @@ export type ServerEnv = Readonly<
       | 'LOG_FORMAT'
       | 'MAX_PAYLOAD'
       | 'ALLOWED_ORIGINS'
+      | 'ALLOWED_HOSTS'
       | 'HEARTBEAT_INTERVAL_MS'
       | 'MAX_CONNECTIONS'
       | 'MESSAGE_RATE'
@@ -97,6 +102,17 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
           fail('ALLOWED_ORIGINS', raw, `comma-separated origins, each ${EXPECTED_ORIGIN}`),
       ),
   );
+  const allowedHosts = readVar(env, 'ALLOWED_HOSTS', [] as string[], (raw) =>
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map(
+        (item) =>
+          parseHostName(item) ??
+          fail('ALLOWED_HOSTS', raw, `comma-separated host names, each ${EXPECTED_HOST_NAME}`),
+      ),
+  );
   const logFormat = oneOf<LogFormat>('LOG_FORMAT', 'text', LOG_FORMATS);
   return Object.freeze({
     port,
@@ -105,6 +121,7 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
     logFormat,
     maxPayload,
     allowedOrigins: Object.freeze(allowedOrigins),
+    allowedHosts: Object.freeze(allowedHosts),
     heartbeatIntervalMs: integer('HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs'),
     maxConnections: integer('MAX_CONNECTIONS', 'maxConnections'),
     messageRate: integer('MESSAGE_RATE', 'messageRate'),

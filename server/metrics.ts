@@ -1,7 +1,9 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { TetherStats } from './tether/index.js';
 
 /** Every {@link RefusalReason}, in the order `/healthz` and `/metrics` list them. */
 export const REFUSAL_REASONS = [
+  'host',
   'origin',
   'not-found',
   'shutting-down',
@@ -20,6 +22,16 @@ export interface MetricsSnapshot {
   messages: { in: number; out: number };
   bytes: { in: number; out: number };
   refusals: Record<RefusalReason, number>;
+  /**
+   * The exactly-once endpoint's sessions: `held` (attached or detached), `bufferedBytes` across
+   * them, hellos `refused` and sessions `ended`, by reason (the adapter's `tether.stats`).
+   */
+  sessions: {
+    held: number;
+    bufferedBytes: number;
+    refused: TetherStats['refused'];
+    ended: TetherStats['ended'];
+  };
 }
 
 /**
@@ -37,11 +49,53 @@ export class ServerMetrics {
   readonly #bytesOut: Counter;
   readonly #refusals: Counter<'reason'>;
   readonly #countOpen: () => number;
+  readonly #readSessions: () => TetherStats;
 
-  /** @param countOpen reads the number of open WebSocket connections (the ws server's `clients.size`). */
-  constructor(countOpen: () => number) {
+  /**
+   * @param countOpen reads the number of open WebSocket connections (the ws server's `clients.size`).
+   * @param readSessions reads the exactly-once adapter's `stats`.
+   */
+  constructor(countOpen: () => number, readSessions: () => TetherStats) {
     this.#countOpen = countOpen;
+    this.#readSessions = readSessions;
     const registers = [this.registry];
+    new Gauge({
+      name: 'tether_sessions_held',
+      help: 'Exactly-once sessions held, attached or detached.',
+      registers,
+      collect() {
+        this.set(readSessions().sessions);
+      },
+    });
+    new Gauge({
+      name: 'tether_session_buffered_bytes',
+      help: 'Payload bytes buffered across exactly-once sessions, not yet acknowledged.',
+      registers,
+      collect() {
+        this.set(readSessions().bufferedBytes);
+      },
+    });
+    // Counted by the adapter; copied at each scrape (a Counter with no `set`, so reset, then add).
+    new Counter({
+      name: 'tether_sessions_refused_total',
+      help: 'Hellos refused by the exactly-once adapter, by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(readSessions().refused)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: 'tether_sessions_ended_total',
+      help: 'Exactly-once sessions ended, by reason (evicted: to stay within a server-wide limit).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(readSessions().ended)) this.inc({ reason }, count);
+      },
+    });
     new Gauge({
       name: 'tether_connections_current',
       help: 'Open WebSocket connections.',
@@ -120,11 +174,13 @@ export class ServerMetrics {
     for (const { labels, value } of (await this.#refusals.get()).values) {
       refusals[labels.reason as RefusalReason] = value;
     }
+    const { sessions: held, bufferedBytes, refused, ended } = this.#readSessions();
     return {
       connections: { current: this.#countOpen(), total: await total(this.#connectionsTotal) },
       messages: { in: await total(this.#messagesIn), out: await total(this.#messagesOut) },
       bytes: { in: await total(this.#bytesIn), out: await total(this.#bytesOut) },
       refusals,
+      sessions: { held, bufferedBytes, refused, ended },
     };
   }
 }

@@ -3,10 +3,12 @@ import { consoleLogger, type Logger, quietLogger } from './logger.js';
 import { DEFAULT_DEMO_DIR, DEFAULT_DIST_DIR } from './paths.js';
 import {
   EXPECTED_HOST,
+  EXPECTED_HOST_NAME,
   EXPECTED_ORIGIN,
   isHost,
   NUMBER_RULES,
   type NumericSetting,
+  parseHostName,
   parseOrigin,
 } from './validate.js';
 
@@ -26,11 +28,21 @@ export interface ServerOptions {
   /**
    * Origins, besides the built-in ones, whose pages may open a WebSocket (e.g. `'https://example.com'`).
    * Always accepted: requests without an `Origin` header (non-browser clients), the server's own origin,
-   * http(s) pages on localhost / 127.0.0.1 / [::1] on any port, and pages opened from disk. Any other
-   * origin is refused at the upgrade with HTTP 403.
+   * http(s) pages on localhost / 127.0.0.1 / [::1] on any port, and pages opened from disk in Chromium
+   * (`file://`). Any other origin is refused at the upgrade with HTTP 403, `null` included (any site
+   * can send it from a sandboxed iframe; Firefox sends it for pages opened from disk): list `'null'`
+   * here to accept it.
    * @default []
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names, besides the built-in ones, that requests may name in `Host` (and, behind a proxy,
+   * in `X-Forwarded-Host`). Always accepted: `localhost` and `*.localhost`, any IP address, and
+   * `host`. Any other name gets HTTP 403 on every route and upgrade: a page whose own name was
+   * made to resolve to this machine (DNS rebinding) cannot read it.
+   * @default []
+   */
+  allowedHosts?: readonly string[];
   /**
    * Largest message accepted, in bytes. A bigger one closes that connection with 1009 (Message Too Big,
    * RFC 6455 §7.4.1); other connections are not affected.
@@ -107,6 +119,7 @@ export interface ResolvedServerOptions {
   readonly port: number;
   readonly host: string;
   readonly allowedOrigins: readonly string[];
+  readonly allowedHosts: readonly string[];
   readonly maxPayload: number;
   readonly shutdownTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -123,6 +136,7 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   port: 3000,
   host: 'localhost',
   allowedOrigins: Object.freeze([] as string[]),
+  allowedHosts: Object.freeze([] as string[]),
   maxPayload: 1024 * 1024,
   shutdownTimeoutMs: 2000,
   heartbeatIntervalMs: 30_000,
@@ -166,6 +180,17 @@ export function normalizeServerOptions(options: ServerOptions = {}): ResolvedSer
     }
     return parsed;
   });
+  const hosts = options.allowedHosts ?? d.allowedHosts;
+  if (!Array.isArray(hosts)) {
+    throw new ConfigError('INVALID_OPTION', 'allowedHosts', hosts, `an array of ${EXPECTED_HOST_NAME}`);
+  }
+  const allowedHosts = hosts.map((host: unknown, index) => {
+    const parsed = parseHostName(host);
+    if (parsed === undefined) {
+      throw new ConfigError('INVALID_OPTION', `allowedHosts[${index}]`, host, EXPECTED_HOST_NAME);
+    }
+    return parsed;
+  });
   const baseLogger = options.logger ?? d.logger;
   const demoDir = check('demoDir', options.demoDir ?? d.demoDir, isNonEmptyString, 'a folder path');
   const distDir = check('distDir', options.distDir ?? d.distDir, isNonEmptyString, 'a folder path');
@@ -173,6 +198,7 @@ export function normalizeServerOptions(options: ServerOptions = {}): ResolvedSer
     port,
     host,
     allowedOrigins: Object.freeze(allowedOrigins),
+    allowedHosts: Object.freeze(allowedHosts),
     maxPayload,
     shutdownTimeoutMs,
     heartbeatIntervalMs,

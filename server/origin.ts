@@ -7,27 +7,31 @@
 const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * What browsers send for a page opened from disk (`file:///…/index.html`, as the tutorial's page is):
- * Chromium sends `file://`, Firefox sends `null`. `null` is also sent by sandboxed frames; for an echo
- * server on a developer's machine that is acceptable.
+ * What Chromium sends for a page opened from disk (`file:///…/index.html`, as the tutorial's page is).
+ * Firefox sends `null` there, but so does a sandboxed iframe on any web site: `null` is accepted only
+ * when `allowedOrigins` lists it.
  */
-const FILE_PAGE_ORIGINS: ReadonlySet<string> = new Set(['file://', 'null']);
+const FILE_PAGE_ORIGINS: ReadonlySet<string> = new Set(['file://']);
+/** The opaque origin, as browsers serialise it. */
+export const NULL_ORIGIN = 'null';
 
 export interface OriginPolicy {
   /** The server's own origin (`http://host:port`), known once it listens. */
   readonly ownOrigin: string | undefined;
-  /** Further origins accepted exactly, already normalised (see `parseOrigin`). */
+  /** Further origins accepted exactly, already normalised (see `parseOrigin`); may include `'null'`. */
   readonly allowedOrigins: readonly string[];
 }
 
 /**
  * Decides whether a WebSocket handshake with this `Origin` header is accepted.
  * Accepted: no header; the server's own origin; http(s) pages on localhost, 127.0.0.1 or [::1] on any
- * port; pages opened from disk; and every origin in `allowedOrigins`. Anything else is refused.
+ * port; pages opened from disk in Chromium (`file://`); and every origin in `allowedOrigins` (`null`
+ * only if listed). Anything else is refused.
  */
 export function isOriginAllowed(origin: string | undefined, policy: OriginPolicy): boolean {
   if (origin === undefined) return true;
   if (FILE_PAGE_ORIGINS.has(origin)) return true;
+  if (origin === NULL_ORIGIN) return policy.allowedOrigins.includes(NULL_ORIGIN);
   let url: URL;
   try {
     url = new URL(origin);

@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { errorMessage, type Logger } from './logger.js';
+import { redactSessionId } from './redact.js';
 import {
   createTetherServer,
   handleProtocols,
   TETHER_PROTOCOL,
   type TetherServerOptions,
+  type TetherStats,
 } from './tether/index.js';
 import { routePath, type WebSocketHandler } from './websocket.js';
 
@@ -15,6 +17,8 @@ export const RELIABLE_PATH = '/reliable';
 export interface ReliableEndpoint {
   /** The route handler for {@link RELIABLE_PATH}. */
   readonly handler: WebSocketHandler;
+  /** Sessions held, bytes buffered, refusals and ends (for `/healthz` and `/metrics`). */
+  readonly stats: TetherStats;
   /** Ends every session with 1001 and releases the adapter's timers (on server shutdown). */
   close(): void;
 }
@@ -22,7 +26,8 @@ export interface ReliableEndpoint {
 /**
  * The exactly-once echo: every message of a session is sent back through the same session, text as
  * text and binary as binary, so it survives reconnects within the resume window. Logs one line per
- * new, resumed, detached and lost session, and per protocol error.
+ * new, resumed, detached and lost session, per protocol error and per refused hello, naming each
+ * session by the first characters of its id only (the id is a credential for routing).
  */
 export function createReliableEndpoint(log: Logger, options: TetherServerOptions = {}): ReliableEndpoint {
   const tether = createTetherServer(options);
@@ -30,32 +35,40 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
   tether.on('protocol-error', ({ reason, sessionId }) =>
     log.info(`[reliable] protocol error, closing with 1002: ${reason}`, {
       event: 'protocol-error',
-      session: sessionId,
+      session: sessionId === undefined ? undefined : redactSessionId(sessionId),
+      reason,
+    }),
+  );
+  tether.on('refused', ({ reason, sessionId }) =>
+    log.info(`[reliable ${redactSessionId(sessionId)}] hello refused: ${reason}`, {
+      event: 'refused',
+      session: redactSessionId(sessionId),
       reason,
     }),
   );
   tether.on('session', (session) => {
-    const tag = `[reliable ${session.id}]`;
-    log.info(`${tag} new session`, { event: 'session', session: session.id });
+    const shown = redactSessionId(session.id);
+    const tag = `[reliable ${shown}]`;
+    log.info(`${tag} new session`, { event: 'session', session: shown });
     session.on('message', (data) => session.send(data));
     session.on('resume', ({ resent }) =>
       log.info(`${tag} resumed, ${resent} unacknowledged message(s) resent`, {
         event: 'resume',
-        session: session.id,
+        session: shown,
         resent,
       }),
     );
     session.on('detach', ({ code }) =>
       log.info(`${tag} connection closed ${code}; resume window started`, {
         event: 'detach',
-        session: session.id,
+        session: shown,
         code,
       }),
     );
     session.on('lost', ({ reason, undelivered }) =>
       log.info(`${tag} ended (${reason}), ${undelivered.length} message(s) not acknowledged`, {
         event: 'lost',
-        session: session.id,
+        session: shown,
         reason,
         undelivered: undelivered.length,
       }),
@@ -63,6 +76,9 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
   });
   return {
     handler: (socket, req) => tether.handle(socket, req),
+    get stats() {
+      return tether.stats;
+    },
     close: () => tether.close(),
   };
 }

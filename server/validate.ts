@@ -9,7 +9,8 @@ export const EXPECTED_HOST =
 const EXPECTED_LIMIT = 'a non-negative integer (0 means no limit)';
 const EXPECTED_MS = 'a non-negative integer number of milliseconds';
 export const EXPECTED_ORIGIN =
-  'an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path)';
+  'an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path), or null';
+export const EXPECTED_HOST_NAME = 'a host name such as example.com (no scheme, port or path)';
 
 function isPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
@@ -36,6 +37,7 @@ function isNonNegativeInteger(value: unknown): value is number {
  */
 export function parseOrigin(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
+  if (value === 'null') return value; // the opaque origin (sandboxed frames, Firefox file pages)
   let url: URL;
   try {
     url = new URL(value);
@@ -45,6 +47,11 @@ export function parseOrigin(value: unknown): string | undefined {
   const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
   const http = url.protocol === 'http:' || url.protocol === 'https:';
   return bare && http && !value.endsWith('/') ? url.origin : undefined;
+}
+
+/** A host name for `allowedHosts`, lower case, or undefined when it is not one. */
+export function parseHostName(value: unknown): string | undefined {
+  return typeof value === 'string' && HOST_NAME.test(value) ? value.toLowerCase() : undefined;
 }
 
 /** What a numeric setting accepts, and the words that say so. */

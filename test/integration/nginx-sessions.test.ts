@@ -25,6 +25,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
+import { redactSessionId } from '../../server/redact.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
 import {
@@ -220,7 +221,8 @@ async function sendMore(more: number, what: string): Promise<void> {
 
 /** Log records of one session on one server, by event. */
 function sessionEvents(server: ServerProcess, sid: string, event: string): number {
-  return server.logs.filter((record) => record.session === sid && record.event === event).length;
+  return server.logs.filter((record) => record.session === redactSessionId(sid) && record.event === event)
+    .length;
 }
 
 const range = (count: number) => Array.from({ length: count }, (_, n) => n);
@@ -268,7 +270,9 @@ describe.skipIf(!RUN)('nginx routing exactly-once sessions by tether_sid (two de
       expect(stream.welcomes.length).toBeGreaterThanOrEqual(RESETS + 1);
       // The server side: one server created the session and resumed it every time; the other
       // never heard of it.
-      const holders = servers.filter((server) => server.logs.some((record) => record.session === stream.sid));
+      const holders = servers.filter((server) =>
+        server.logs.some((record) => record.session === redactSessionId(stream.sid)),
+      );
       expect(holders, `${label}: servers that saw the session`).toHaveLength(1);
       const holder = holders[0] as ServerProcess;
       expect(sessionEvents(holder, stream.sid, 'session'), `${label}: sessions created`).toBe(1);
@@ -279,7 +283,7 @@ describe.skipIf(!RUN)('nginx routing exactly-once sessions by tether_sid (two de
       const index = servers.indexOf(holder);
       placement[index] = (placement[index] ?? 0) + 1;
       resent += holder.logs
-        .filter((record) => record.session === stream.sid && record.event === 'resume')
+        .filter((record) => record.session === redactSessionId(stream.sid) && record.event === 'resume')
         .reduce((sum, record) => sum + Number(record.resent), 0);
     }
     const sent = streams.reduce((sum, { sent }) => sum + sent, 0);

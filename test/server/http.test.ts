@@ -71,6 +71,7 @@ describe('HTTP routes', () => {
       messages: { in: 0, out: 0 },
       bytes: { in: 0, out: 0 },
       refusals: {
+        host: 0,
         origin: 0,
         'not-found': 0,
         'shutting-down': 0,
@@ -78,6 +79,18 @@ describe('HTTP routes', () => {
         'rate-limit': 0,
         'heartbeat-timeout': 0,
         'max-payload': 0,
+      },
+      sessions: {
+        held: 0,
+        bufferedBytes: 0,
+        refused: {
+          unauthorized: 0,
+          'wrong-key': 0,
+          'authorize-failed': 0,
+          'max-sessions': 0,
+          'session-rate': 0,
+        },
+        ended: { expired: 0, overflow: 0, evicted: 0, closed: 0 },
       },
       memory: { rss: expect.any(Number), heapUsed: expect.any(Number) },
     });

@@ -86,7 +86,7 @@ describe('normalizeServerOptions()', () => {
     ],
     [
       { allowedOrigins: ['https://ok.example', 'ftp://files.example'] },
-      'Invalid option "allowedOrigins[1]": got "ftp://files.example"; expected an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path).',
+      'Invalid option "allowedOrigins[1]": got "ftp://files.example"; expected an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path), or null.',
     ],
   ])('rejects %o with an INVALID_OPTION error', (options, message) => {
     let caught: unknown;

@@ -16,7 +16,6 @@ describe('isOriginAllowed()', () => {
     ['http://127.0.0.1:8080', '127.0.0.1'],
     ['http://[::1]:3000', '[::1]'],
     ['file://', 'a file page in Chromium'],
-    ['null', 'a file page in Firefox'],
   ])('accepts %s (%s)', (origin, _why) => {
     expect(isOriginAllowed(origin, policy)).toBe(true);
   });
@@ -32,8 +31,14 @@ describe('isOriginAllowed()', () => {
     ['http://localhost:3000/', 'not a serialised origin (trailing slash)'],
     ['', 'an empty header'],
     ['not a url', 'garbage'],
+    // Before: accepted, and any web site can send it from a sandboxed iframe.
+    ['null', 'the opaque origin, unless configured'],
   ])('refuses %s (%s)', (origin, _why) => {
     expect(isOriginAllowed(origin, policy)).toBe(false);
+  });
+
+  it('accepts the opaque origin null when allowedOrigins lists it (Firefox file pages)', () => {
+    expect(isOriginAllowed('null', { ...policy, allowedOrigins: ['null'] })).toBe(true);
   });
 
   it('accepts only loopback and file pages before the server knows its own origin', () => {
