@@ -44,7 +44,11 @@ export default defineConfig(({ mode, command }) => ({
       mode === 'umd'
         ? { entry: 'client/umd.ts', name: 'TetherWS', formats: ['umd'], fileName: () => 'tether-ws.umd.js' }
         : {
-            entry: { 'tether-ws': 'client/index.ts', 'exactly-once': 'client/exactly-once/index.ts' },
+            entry: {
+              'tether-ws': 'client/index.ts',
+              'exactly-once': 'client/exactly-once/index.ts',
+              websocket: 'client/websocket/index.ts',
+            },
             formats: ['es'],
             fileName: (_format, name) => `${name}.js`,
           },

@@ -1,7 +1,7 @@
 // Proves the package is consumable before anyone publishes it:
 // 1. the minified + gzipped ESM bundle stays within the budget written in package.json;
-// 2. the opt-in exactly-once entry stays out of the core bundle, and shares the core rather than
-//    copying it (a page that imports both must not download the client twice);
+// 2. the opt-in entries (exactly-once, websocket) stay out of the core bundle, and share the core
+//    rather than copying it (a page that imports both must not download the client twice);
 // 3. a clean checkout (no dist/) packs a tarball that carries every file package.json names
 //    (`exports`, `types`, `module`, `unpkg`, ...): `prepack` builds it, as it will for `npm publish`;
 // 4. publint and @arethetypeswrong/cli find nothing wrong with that tarball;
@@ -31,6 +31,8 @@ for (const [file, budget] of Object.entries(pkg.sizeBudget ?? {})) {
 // `tether.v1` is the exactly-once subprotocol name: it appears in that code and nowhere else.
 const core = readFileSync('dist/tether-ws.js', 'utf8');
 const exactlyOnce = readFileSync('dist/exactly-once.js', 'utf8');
+// `retryCount` is a property of the drop-in WebSocket (tether-ws/websocket) and of nothing in the core.
+const websocket = readFileSync('dist/websocket.js', 'utf8');
 const entryChecks = [
   ['dist/tether-ws.js has no exactly-once code', !core.includes('tether.v1')],
   [
@@ -41,6 +43,9 @@ const entryChecks = [
     'dist/exactly-once.js does not bundle its own copy of the client',
     !exactlyOnce.includes('RETRIES_EXHAUSTED'),
   ],
+  ['dist/tether-ws.js has no websocket-entry code', !core.includes('retryCount')],
+  ['dist/websocket.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(websocket)],
+  ['dist/websocket.js does not bundle its own copy of the client', !websocket.includes('RETRIES_EXHAUSTED')],
 ];
 for (const [check, ok] of entryChecks) {
   console.log(`entries: ${check}: ${ok ? 'ok' : 'FAILED'}`);
