@@ -70,7 +70,8 @@ export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptio
     if (value === undefined || (key && parent !== true && typeof parent !== 'object' && parent !== undefined))
       continue;
     // `{ ...true }` and `{ ...undefined }` are `{}`: `reconnect: true` means all defaults.
-    const target = key ? (out[group] = { ...(parent as Group) }) : out;
+    const target = key ? { ...(parent as Group) } : out;
+    if (key) out[group] = target;
     if (target[key ?? group] !== undefined)
       throw invalid('option', peer, value, `not both it and "${path}" (the same option)`);
     target[key ?? group] = peer === 'startClosed' ? !value : value;
