@@ -1,6 +1,4 @@
 // The UMD bundle (global `TetherWS`) is for pages without a bundler, which cannot pick entry points:
-// it carries the core and every opt-in entry (exactly-once; the drop-in `TetherWS.WebSocket`,
-// for pages that loaded reconnecting-websocket's or partysocket's script the same way).
+// it carries the core and every opt-in delivery mode.
 export * from './exactly-once/index.js';
 export * from './index.js';
-export * from './websocket/index.js';

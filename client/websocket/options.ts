@@ -61,7 +61,7 @@ type Group = Record<string, unknown>;
  * or invalid (the client rejects it).
  */
 export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptions {
-  if (typeof input !== 'object') return input; // the client rejects it, naming "options"
+  if (typeof input !== 'object' || !input) throw invalid('argument', 'options', input, 'an object');
   const out: Group = { ...input };
   for (const [peer, path] of Object.entries(PEER_OPTIONS)) {
     const value = out[peer];
