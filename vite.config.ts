@@ -12,10 +12,12 @@ const coreEntry = fileURLToPath(new URL('./client/index.ts', import.meta.url));
  */
 function publicValueNames(): string[] {
   const names = new Set<string>();
-  for (const entry of ['client/index.ts', 'client/exactly-once/index.ts']) {
+  for (const entry of ['client/index.ts', 'client/exactly-once/index.ts', 'client/websocket/index.ts']) {
     const source = readFileSync(fileURLToPath(new URL(entry, import.meta.url)), 'utf8');
+    // `X as Y` keeps X, the name the code gives the class.
     for (const [, list] of source.matchAll(/^export \{([^}]*)\}/gm))
-      for (const name of (list ?? '').split(',')) if (name.trim()) names.add(name.trim());
+      for (const name of (list ?? '').split(','))
+        if (name.trim()) names.add(name.trim().split(/\s+/)[0] as string);
     for (const [, name] of source.matchAll(/^export (?:function|class|const) (\w+)/gm))
       names.add(name as string);
   }

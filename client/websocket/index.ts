@@ -4,5 +4,11 @@
 // (partysocket), and `TetherWebSocket` for code that uses it beside the global `WebSocket`.
 export type { PeerOptions, TetherWebSocketOptions } from './options.js';
 export { PEER_OPTIONS } from './options.js';
-export type { DropEvent, TetherWebSocketEventMap } from './websocket.js';
+export type {
+  DropEvent,
+  TetherWebSocketEventMap,
+  WebSocketCloseEvent,
+  WebSocketErrorEvent,
+  WebSocketMessageEvent,
+} from './websocket.js';
 export { TetherWebSocket, TetherWebSocket as WebSocket, TetherWebSocket as default } from './websocket.js';

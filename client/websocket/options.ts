@@ -1,5 +1,5 @@
 import type { ClientOptions, CloseInfo } from 'tether-ws';
-import { invalid } from 'tether-ws';
+import { TetherTypeError } from 'tether-ws';
 
 /**
  * The option names of reconnecting-websocket and partysocket that mean the same as one of
@@ -61,7 +61,8 @@ type Group = Record<string, unknown>;
  * or invalid (the client rejects it).
  */
 export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptions {
-  if (typeof input !== 'object' || !input) throw invalid('argument', 'options', input, 'an object');
+  if (typeof input !== 'object' || !input)
+    throw new TetherTypeError('argument', 'options', input, 'an object');
   const out: Group = { ...input };
   for (const [peer, path] of Object.entries(PEER_OPTIONS)) {
     const value = out[peer];
@@ -73,7 +74,7 @@ export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptio
     const target = key ? { ...(parent as Group) } : out;
     if (key) out[group] = target;
     if (target[key ?? group] !== undefined)
-      throw invalid('option', peer, value, `not both it and "${path}" (the same option)`);
+      throw new TetherTypeError('option', peer, value, `not both it and "${path}" (the same option)`);
     target[key ?? group] = peer === 'startClosed' ? !value : value;
     if (key === 'maxMessages') target.overflow ??= 'drop-newest';
   }

@@ -1,17 +1,60 @@
-import type { ConnectionState, DropReason, SendData, UrlProvider, WebSocketConstructor } from 'tether-ws';
-import { invalid, WebSocketClient } from 'tether-ws';
+import type {
+  ConnectionState,
+  DropReason,
+  MessageData,
+  SendData,
+  SocketBinaryType,
+  TetherError,
+  UrlProvider,
+  WebSocketConstructor,
+  WebSocketLike,
+} from 'tether-ws';
+import { TetherRangeError, TetherTypeError, WebSocketClient } from 'tether-ws';
 import type { TetherWebSocketOptions } from './options.js';
 import { toClientOptions } from './options.js';
 
+// The event types are written out (as the core's WebSocketLike is) rather than taken from the DOM
+// library, so that a project without it (Node) can read these declarations. The DOM's events fit
+// them: test/types/websocket.test-d.ts checks that the class is assignable to `typeof WebSocket`.
+
+/** `message`: the DOM's `MessageEvent` where there is one (browsers, Node 20). */
+export interface WebSocketMessageEvent extends Event {
+  readonly data: MessageData;
+}
+
+/** `close`: the DOM's `CloseEvent` where there is one; an `Event` with these fields in Node 20. */
+export interface WebSocketCloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+/**
+ * `error`: an `Event` that carries what went wrong as a `TetherError` (branch on `error.code`).
+ * The class always sets both fields; they are optional in the type because a plain `Event` can be
+ * dispatched as `error` too (a `WebSocket`'s `onerror` takes any `Event`).
+ */
+export interface WebSocketErrorEvent extends Event {
+  readonly error?: TetherError;
+  readonly message?: string;
+}
+
 /** `drop`: the outbound queue's limits discarded a message (`data`) that was never sent; see `reason`. */
-export type DropEvent = Event & { readonly data: SendData; readonly reason: DropReason };
+export interface DropEvent extends Event {
+  readonly data: SendData;
+  readonly reason: DropReason;
+}
 
 /** The events of a `WebSocket`, plus `drop`: nothing is discarded without an event. */
-export interface TetherWebSocketEventMap extends WebSocketEventMap {
+export interface TetherWebSocketEventMap {
+  open: Event;
+  message: WebSocketMessageEvent;
+  close: WebSocketCloseEvent;
+  error: WebSocketErrorEvent;
   drop: DropEvent;
 }
 
-type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
+type Handler<E> = ((event: E) => unknown) | null;
 
 /** The DOM's event classes by type; `Event` with the same fields where the platform lacks one (Node 20 has no `CloseEvent`). */
 const EVENT_CLASSES: Record<string, string> = { message: 'MessageEvent', close: 'CloseEvent' };
@@ -41,7 +84,7 @@ const EVENT_CLASSES: Record<string, string> = { message: 'MessageEvent', close: 
  * }
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only adds typed overloads of the inherited addEventListener/removeEventListener; it declares nothing to initialise.
-export class TetherWebSocket extends EventTarget implements WebSocket {
+export class TetherWebSocket extends EventTarget {
   declare static readonly CONNECTING: 0;
   declare static readonly OPEN: 1;
   declare static readonly CLOSING: 2;
@@ -52,15 +95,15 @@ export class TetherWebSocket extends EventTarget implements WebSocket {
   declare readonly CLOSED: 3;
   /** Event handler properties, as on a `WebSocket`; each runs before the `addEventListener` listeners of its event. */
   onopen: Handler<Event> = null;
-  onmessage: Handler<MessageEvent> = null;
-  onclose: Handler<CloseEvent> = null;
-  onerror: Handler<Event> = null;
+  onmessage: Handler<WebSocketMessageEvent> = null;
+  onclose: Handler<WebSocketCloseEvent> = null;
+  onerror: Handler<WebSocketErrorEvent> = null;
 
   readonly #client: WebSocketClient;
   readonly #autoOpen: boolean;
-  #binaryType: BinaryType = 'blob';
+  #binaryType: SocketBinaryType = 'blob';
   /** The latest socket the client made, for the properties the client does not expose (`extensions`). */
-  #socket: WebSocket | undefined;
+  #socket: (WebSocketLike & { extensions?: string }) | undefined;
   /** The state before the current one: a `close` from `reconnecting` has no connection of its own. */
   #from: ConnectionState = 'idle';
 
@@ -87,7 +130,12 @@ export class TetherWebSocket extends EventTarget implements WebSocket {
     const settings = toClientOptions(options);
     const Socket = settings.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (typeof Socket !== 'function')
-      throw invalid('option', 'WebSocket', Socket, 'a WebSocket constructor (none is global here)');
+      throw new TetherTypeError(
+        'option',
+        'WebSocket',
+        Socket,
+        'a WebSocket constructor (none is global here)',
+      );
     this.binaryType = settings.binaryType ?? 'blob';
     this.#autoOpen = settings.autoOpen !== false;
     const own = this;
@@ -167,13 +215,15 @@ export class TetherWebSocket extends EventTarget implements WebSocket {
    * How binary messages are delivered from now on, on this connection and the next ones.
    * @throws TetherTypeError / TetherRangeError for anything but `'blob'` and `'arraybuffer'`.
    */
-  get binaryType(): BinaryType {
+  get binaryType(): SocketBinaryType {
     return this.#binaryType;
   }
 
-  set binaryType(value: BinaryType) {
-    if (value !== 'blob' && value !== 'arraybuffer')
-      throw invalid('value', 'binaryType', value, '"blob" or "arraybuffer"', typeof value === 'string');
+  set binaryType(value: SocketBinaryType) {
+    if (value !== 'blob' && value !== 'arraybuffer') {
+      const Error_ = typeof value === 'string' ? TetherRangeError : TetherTypeError;
+      throw new Error_('argument', 'binaryType', value, '"blob" or "arraybuffer"');
+    }
     this.#binaryType = value;
   }
 
@@ -228,25 +278,23 @@ export class TetherWebSocket extends EventTarget implements WebSocket {
   }
 }
 
+/** A listener: a function or a `handleEvent` object, as `EventTarget` takes (written out for the same reason as the events). */
+type AnyListener = ((event: Event) => unknown) | { handleEvent(event: Event): unknown } | null;
+type ListenerOptions =
+  | boolean
+  | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
+
 export interface TetherWebSocket {
   addEventListener<K extends keyof TetherWebSocketEventMap>(
     type: K,
-    listener: (this: WebSocket, event: TetherWebSocketEventMap[K]) => unknown,
-    options?: boolean | AddEventListenerOptions,
+    listener: (this: TetherWebSocket, event: TetherWebSocketEventMap[K]) => unknown,
+    options?: ListenerOptions,
   ): void;
-  addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
+  addEventListener(type: string, listener: AnyListener, options?: ListenerOptions): void;
   removeEventListener<K extends keyof TetherWebSocketEventMap>(
     type: K,
-    listener: (this: WebSocket, event: TetherWebSocketEventMap[K]) => unknown,
-    options?: boolean | EventListenerOptions,
+    listener: (this: TetherWebSocket, event: TetherWebSocketEventMap[K]) => unknown,
+    options?: boolean | { capture?: boolean },
   ): void;
-  removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
+  removeEventListener(type: string, listener: AnyListener, options?: boolean | { capture?: boolean }): void;
 }

@@ -1,19 +1,24 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { DropReason, SendData } from '../../client/index.js';
+import type { DropReason, SendData, TetherErrorCode } from '../../client/index.js';
+import type { WebSocketCloseEvent, WebSocketMessageEvent } from '../../client/websocket/index.js';
 import { TetherWebSocket } from '../../client/websocket/index.js';
 
 describe('TetherWebSocket types', () => {
   it('is assignable where a WebSocket constructor is expected (y-websocket, graphql-ws, ...)', () => {
     const takesConstructor = (Impl: typeof WebSocket) => Impl;
     takesConstructor(TetherWebSocket);
-    expectTypeOf<TetherWebSocket>().toMatchTypeOf<WebSocket>();
+    const asWebSocket: WebSocket = new TetherWebSocket('ws://example.com/');
+    expectTypeOf(asWebSocket.readyState).toEqualTypeOf<number>();
   });
 
   it('types handlers and listeners with the DOM events, and `drop` with its payload', () => {
     const socket = new TetherWebSocket('ws://example.com/');
-    socket.onmessage = (event) => expectTypeOf(event).toEqualTypeOf<MessageEvent>();
+    socket.onmessage = (event) => expectTypeOf(event).toEqualTypeOf<WebSocketMessageEvent>();
     socket.onclose = (event) => expectTypeOf(event.code).toEqualTypeOf<number>();
-    socket.addEventListener('close', (event) => expectTypeOf(event).toEqualTypeOf<CloseEvent>());
+    socket.addEventListener('close', (event) => expectTypeOf(event).toEqualTypeOf<WebSocketCloseEvent>());
+    socket.addEventListener('error', (event) =>
+      expectTypeOf(event.error?.code).toEqualTypeOf<TetherErrorCode | undefined>(),
+    );
     socket.addEventListener('drop', (event) => {
       expectTypeOf(event.data).toEqualTypeOf<SendData>();
       expectTypeOf(event.reason).toEqualTypeOf<DropReason>();

@@ -231,12 +231,10 @@ describe('TetherWebSocket', () => {
       const socket = open();
       expect(() => {
         socket.binaryType = 'nodebuffer' as BinaryType;
-      }).toThrow(
-        new TetherRangeError(
-          'binaryType',
-          'Invalid value "binaryType": got "nodebuffer"; expected "blob" or "arraybuffer".',
-        ),
-      );
+      }).toThrow(new TetherRangeError('argument', 'binaryType', 'nodebuffer', '"blob" or "arraybuffer"'));
+      expect(() => {
+        socket.binaryType = 'nodebuffer' as BinaryType;
+      }).toThrow('Invalid argument "binaryType": got "nodebuffer"; expected "blob" or "arraybuffer".');
       expect(() => {
         socket.binaryType = 1 as unknown as BinaryType;
       }).toThrow(TetherTypeError);

@@ -2,6 +2,7 @@
 import { type ClientOptions, jsonCodec, TetherError, WebSocketClient } from 'tether-ws';
 import { exactlyOnce } from 'tether-ws/exactly-once';
 import { createTetherServer } from 'tether-ws/server';
+import { TetherWebSocket } from 'tether-ws/websocket';
 // The UMD subpath is loaded for its side effect, the global `TetherWS`.
 import 'tether-ws/tether-ws.umd.js';
 import { WebSocket } from 'ws';
@@ -25,3 +26,10 @@ tether.on('session', (session) => session.on('message', (data) => session.send(d
 const fromGlobal = new TetherWS.WebSocketClient('ws://127.0.0.1:8080/', { WebSocket });
 void fromGlobal.open();
 void NotExported;
+
+// The drop-in WebSocket's declarations need no DOM library either; `ws` is accepted as typed.
+const socket = new TetherWebSocket('ws://127.0.0.1:8080/', [], { WebSocket, minReconnectionDelay: 500 });
+socket.onmessage = (event) => (typeof event.data === 'string' ? event.data.length : 0);
+socket.addEventListener('close', (event) => event.code);
+socket.addEventListener('error', (event) => event.error?.code);
+socket.close(1000);
