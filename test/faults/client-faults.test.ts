@@ -17,18 +17,19 @@ import { waitFor, waitUntil } from '../helpers/next-event';
 import {
   CONNECT_TIMEOUT,
   type CountingEchoServer,
+  checkDetection,
+  checkTiming,
   FAULT_OPTIONS,
   figures,
-  HEARTBEAT,
   offSchedule,
   RECONNECT,
   type Reconnect,
   type SendLog,
-  SLACK,
   STEP_MS,
   type StreamFigures,
   startCountingEchoServer,
   summary,
+  type Timing,
   WAIT_MS,
 } from './harness';
 
@@ -108,11 +109,7 @@ async function startRun(): Promise<Run> {
  * Streams a little longer on the recovered connection, stops, waits until the last message has
  * reached the server, then computes, prints and checks the figures common to every fault.
  */
-async function finish(
-  current: Run,
-  fault: string,
-  recovery: { ms: number | undefined; bound: number; what: string },
-): Promise<StreamFigures> {
+async function finish(current: Run, fault: string, recovery: Timing): Promise<StreamFigures> {
   await current.sendMore(20);
   current.stop();
   const last = current.sends.length - 1;
@@ -121,12 +118,13 @@ async function finish(
     message: `the server to receive the last message m:${last}`,
   });
   const result = figures(current.sends, server.received());
-  console.log(summary('node', fault, result, recovery));
+  const timing = checkTiming('recovery', recovery);
+  console.log(summary('node', fault, result, timing.text));
   expect(result.orderViolations).toEqual([]);
   expect(result.queuedMissing).toEqual([]);
   expect(current.client.state).toBe('open');
   expect(offSchedule(current.reconnects)).toEqual([]);
-  if (recovery.ms !== undefined) expect(recovery.ms).toBeLessThanOrEqual(recovery.bound + SLACK);
+  timing.check();
   return result;
 }
 
@@ -157,7 +155,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     await detected;
     const detectMs = performance.now() - injected;
     expect(current.closes.at(-1)).toMatchObject({ code: 1006, wasClean: false });
-    expect(detectMs).toBeLessThanOrEqual(HEARTBEAT.interval + HEARTBEAT.timeout + SLACK);
+    console.log(`[faults:node] half-open: ${checkDetection(detectMs)}`);
 
     // Keep it dark until a retry's upgrade request has been swallowed too, so that the recovery
     // below includes an attempt that can only end by its connect timeout.
@@ -176,7 +174,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     const result = await finish(current, 'half-open', {
       ms: opened - lifted,
       bound,
-      what: `connectTimeout+maxDelay after lift; detected in ${Math.round(detectMs)}ms, bound interval+timeout=${HEARTBEAT.interval + HEARTBEAT.timeout}`,
+      what: 'connectTimeout+maxDelay after the lift',
     });
     // Everything written into the hole is gone: that is the loss this fault costs.
     expect(result.lostInDeadSocket.length).toBeGreaterThan(0);
@@ -236,7 +234,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     await finish(current, 'refuse', {
       ms: opened - lifted,
       bound: RECONNECT.maxDelay,
-      what: `maxDelay after lift; ${refused} refused`,
+      what: `maxDelay after the lift (${refused} refused)`,
     });
   });
 
@@ -255,7 +253,13 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     await timedOut;
     const abandonMs = performance.now() - acceptedAt;
     expect(abandonMs).toBeGreaterThanOrEqual(CONNECT_TIMEOUT - 50);
-    expect(abandonMs).toBeLessThanOrEqual(CONNECT_TIMEOUT + SLACK);
+    const abandoned = checkTiming('abandoned', {
+      ms: abandonMs,
+      bound: CONNECT_TIMEOUT,
+      what: 'connectTimeout',
+    });
+    abandoned.check();
+    console.log(`[faults:node] stall: ${abandoned.text}`);
 
     const lifted = performance.now();
     proxy.stall(false);
@@ -265,7 +269,7 @@ describe('WebSocketClient under injected faults (Node, ws)', () => {
     await finish(current, 'stall', {
       ms: opened - lifted,
       bound: CONNECT_TIMEOUT + RECONNECT.maxDelay,
-      what: `connectTimeout+maxDelay after lift; abandoned after ${Math.round(abandonMs)}ms`,
+      what: 'connectTimeout+maxDelay after the lift',
     });
   });
 });

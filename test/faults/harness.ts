@@ -7,6 +7,7 @@
  * are the client's proof of life) and answers the client's default heartbeat ping.
  */
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 import { type RawData, WebSocketServer } from 'ws';
 import type { ClientOptions } from '../../client/index.js';
 import { waitFor } from '../helpers/next-event';
@@ -147,16 +148,50 @@ export function figures(sends: SendLog, received: readonly number[]): StreamFigu
   };
 }
 
-/** The one-line report per fault: the loss is shown, never hidden. */
-export function summary(
-  where: string,
-  fault: string,
-  f: StreamFigures,
-  recovery: { ms: number | undefined; bound: number; what: string },
-): string {
-  const ms = recovery.ms === undefined ? 'n/a' : `${Math.round(recovery.ms)}ms`;
+/** A time a fault test measured, the bound the options imply, and which options imply it. */
+export interface Timing {
+  /** Undefined when there is nothing to time (no reconnect expected). */
+  ms: number | undefined;
+  bound: number;
+  what: string;
+}
+
+/** checkTiming's result: the words that report a time, and the check of the limit they name. */
+export interface TimingCheck {
+  text: string;
+  /** Asserts the time is within the limit `text` names (nothing when there was nothing to time). */
+  check(): void;
+}
+
+/**
+ * The report and the assertion of a measured time, built from one limit (its bound plus `slack`),
+ * so that a passing run never prints a bound it did not check: it used to print
+ * "recovery=91ms (bound 50ms, minDelay)" while allowing 1,050 ms.
+ */
+export function checkTiming(label: string, { ms, bound, what }: Timing, slack: number = SLACK): TimingCheck {
+  if (ms === undefined) return { text: `${label}=n/a (${what})`, check: () => undefined };
+  const limit = bound + slack;
+  return {
+    text: `${label}=${Math.round(ms)}ms (asserted ≤ ${limit}ms = ${what} ${bound}ms + slack ${slack}ms)`,
+    check: () => expect(ms, `${label} (${what} ${bound} ms + slack ${slack} ms)`).toBeLessThanOrEqual(limit),
+  };
+}
+
+/** The half-open detection time: asserted within `heartbeat.interval + heartbeat.timeout` + slack; the words say so. */
+export function checkDetection(ms: number, slack: number = SLACK): string {
+  const detection = checkTiming(
+    'detected',
+    { ms, bound: HEARTBEAT.interval + HEARTBEAT.timeout, what: 'interval+timeout' },
+    slack,
+  );
+  detection.check();
+  return detection.text;
+}
+
+/** The one-line report per fault: the loss is shown, never hidden; `timing` is checkTiming's words. */
+export function summary(where: string, fault: string, f: StreamFigures, timing: string): string {
   return (
     `[faults:${where}] ${fault}: sent=${f.sent} delivered=${f.delivered} queued=${f.queued} ` +
-    `lost-in-dead-socket=${f.lostInDeadSocket.length} recovery=${ms} (bound ${recovery.bound}ms, ${recovery.what})`
+    `lost-in-dead-socket=${f.lostInDeadSocket.length} ${timing}`
   );
 }

@@ -56,6 +56,17 @@ describe('README and docs/', () => {
     },
   );
 
+  it.each(['README.md', ...DOCS])('every repository file %s names in `code` exists', (file) => {
+    // Paths such as `test/unit/url.test.ts` or `deploy/nginx/nginx.conf`: a folder and a file name
+    // with an extension. Skipped: build output and git-ignored results (they exist after a run), and
+    // package specifiers such as `tether-ws/server`.
+    const generated = ['dist/', 'bench/results/', 'tether-ws/'];
+    const named = [...read(file).matchAll(/`([\w.-]+(?:\/[\w.-]+)+\.[a-z]{1,5})`/g)]
+      .map((match) => match[1] as string)
+      .filter((path) => !generated.some((prefix) => path.startsWith(prefix)) && !path.startsWith('.'));
+    expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
+  });
+
   it("keeps the README's two commands and the unit-test command", () => {
     const readme = read('README.md');
     expect(readme).toContain('npm install && npm run demo');
