@@ -87,6 +87,7 @@ export default defineConfig(({ mode, command }) => ({
             'test/server/**/*.test.ts',
             'test/faults/**/*.test.ts',
             'test/package/**/*.test.ts',
+            'test/bench/**/*.test.ts',
           ],
           testTimeout: 30_000,
           hookTimeout: 30_000,

@@ -1,9 +1,11 @@
 // The tutorial's echo page, rebuilt on tether-ws. A plain script on top of the UMD build (the global
-// `TetherWS`), as a user of the library would write it: no framework, no build step.
+// `TetherWS`), as a user of the library would write it: no framework, no build step. log.js (loaded
+// first) renders the log.
 //
-// What it shows: the client's state (with the retry countdown), the outbound queue, and a log in
-// which each sent message turns "delivered" when its echo comes back. The echo server answers in
-// order on one connection, so echoes are matched to sent messages first in, first out.
+// What it shows: the client's state (with the retry countdown), the outbound queue, a log in which
+// each sent message turns "delivered" when its echo comes back, and every step of the connection
+// (open, each close with its code and reason, retries, sessions new, resumed or lost). The echo
+// server answers in order on one connection, so echoes are matched to sent messages first in, first out.
 //
 // The Delivery switch picks the server endpoint and the client's delivery mode: the plain echo at
 // `/` (best-effort: what a dying connection swallowed is gone), or the exactly-once echo at
@@ -14,12 +16,11 @@ const $ = (id) => document.getElementById(id);
 const stateBadge = $('state');
 const detail = $('detail');
 const queuedCount = $('queued');
-const log = $('log');
 const input = $('message');
 const deliveryChoice = $('delivery');
-
-/** Older entries are removed past this, so a page left running for days stays light. */
-const MAX_ENTRIES = 500;
+const connectButton = $('connect');
+const disconnectButton = $('disconnect');
+const { demoLog } = globalThis;
 
 if (!globalThis.TetherWS) {
   // The page works only with the client's build next to it; say how to get it instead of a blank page.
@@ -34,52 +35,17 @@ const MODES = {
   'exactly-once': { url: `${wsOrigin}/reliable` },
 };
 
-/** Sent entries still waiting for their echo, oldest first. */
-const awaitingEcho = [];
-
-/** Badge and status texts that differ from the state or status name; the others show as named. */
+/** Badge texts that differ from the state name; the others show as named. */
 const LABELS = { idle: 'not connected' };
-const STATUS_LABELS = { lost: 'no echo', unsent: 'not sent' };
-
-function timeNow() {
-  const now = new Date();
-  const time = document.createElement('time');
-  time.dateTime = now.toISOString();
-  time.textContent = now.toLocaleTimeString([], { hour12: false });
-  return time;
-}
-
-function span(className, text) {
-  const element = document.createElement('span');
-  element.className = className;
-  element.textContent = text;
-  return element;
-}
-
-/** Appends a log entry; `status` only for sent messages. */
-function addEntry(direction, text, status) {
-  const item = document.createElement('li');
-  item.dataset.direction = direction;
-  const who = { sent: 'You', received: 'Server', note: 'Client' }[direction];
-  item.append(timeNow(), span('who', who), span('text', text));
-  if (status) {
-    item.append(span('status', ''));
-    setStatus(item, status);
-  }
-  log.append(item);
-  while (log.children.length > MAX_ENTRIES) log.firstElementChild.remove();
-  // Follow the newest entry, as a chat does; `nearest` leaves the page alone when it is visible.
-  item.scrollIntoView({ block: 'nearest' });
-  return item;
-}
-
-/** "queued → delivered" keeps the proof visible: this message waited for a reconnect and arrived. */
-function setStatus(item, status) {
-  if (status === 'queued') item.dataset.wasQueued = 'true';
-  item.dataset.status = status;
-  const prefix = item.dataset.wasQueued && status !== 'queued' ? 'queued → ' : '';
-  item.querySelector('.status').textContent = prefix + (STATUS_LABELS[status] ?? status);
-}
+/** States in which the button would do nothing (docs/api.md, Methods): it is disabled then. */
+const CONNECT_IDLE_IN = ['connecting', 'open', 'reconnecting'];
+const DISCONNECT_IDLE_IN = ['idle', 'closing', 'closed'];
+/** How a session that was not resumed ended, for the log (see the `session-lost` event). */
+const SESSION_ENDS = {
+  'not-resumed': 'not resumed: the server no longer knew it (it restarted, or another node answered)',
+  expired: 'expired: disconnected for longer than its resume window',
+  closed: 'closed',
+};
 
 // The retry countdown: `reconnecting` gives the delay; the badge counts down to the next attempt.
 let countdown;
@@ -90,23 +56,39 @@ function showState(state, suffix = '') {
   if (suffix) stateBadge.append(' ', suffix);
 }
 
+function showButtons(state) {
+  const focused = document.activeElement;
+  connectButton.disabled = CONNECT_IDLE_IN.includes(state);
+  disconnectButton.disabled = DISCONNECT_IDLE_IN.includes(state);
+  // A disabled button loses the keyboard focus to the page: hand it to the control that is useful now.
+  if (focused === connectButton || focused === disconnectButton) {
+    if (focused.disabled) (connectButton.disabled ? disconnectButton : connectButton).focus();
+  }
+}
+
 let mode = deliveryChoice.querySelector('input:checked')?.value ?? 'best-effort';
-let client = createClient(mode);
+let current = createConnection(mode);
+showButtons(current.client.state);
 
 function showQueued() {
-  queuedCount.textContent = String(client.queued);
+  queuedCount.textContent = String(current.client.queued);
 }
 // Exactly-once keeps each message in the queue until the server acknowledges it, which happens
 // with no event of its own (as does a drain after backpressure): refresh the count now and then.
 setInterval(showQueued, 250);
 
+/** Entries of `awaiting` whose text is `text`, oldest first. */
+const findEntry = (awaiting, text) => awaiting.findIndex((item) => demoLog.textOf(item) === text);
+
 /**
- * A client for `name` (a key of MODES) with the page's listeners. Every listener first checks that
- * its client is still the page's: a client being closed by a mode switch must not repaint the badge.
+ * A client for `name` (a key of MODES), its log entries still waiting for an echo, and the page's
+ * listeners. Listeners that repaint the page first check that their connection is still the page's:
+ * one being closed by a Delivery switch still reports to the log, but leaves the badge alone.
  */
-function createClient(name) {
+function createConnection(name) {
   const { url } = MODES[name];
-  const own = new TetherWS.WebSocketClient(url, {
+  const exactlyOnce = name === 'exactly-once';
+  const client = new TetherWS.WebSocketClient(url, {
     // The dev server answers '__ping__' with '__pong__' (pongs never reach 'message'). Without a
     // heartbeat a browser can show a dead connection (laptop asleep, Wi-Fi switched) as open for
     // minutes; with it, one is noticed within interval + timeout = 15 s.
@@ -115,32 +97,68 @@ function createClient(name) {
     reconnect: { minDelay: 500, maxDelay: 5_000 },
     // `/reliable` speaks tether.v1. The UMD build carries the opt-in exactly-once entry too
     // (`TetherWS.exactlyOnce`); a session survives disconnects shorter than its resumeWindow (60 s).
-    ...(name === 'exactly-once' ? { delivery: TetherWS.exactlyOnce() } : {}),
+    ...(exactlyOnce ? { delivery: TetherWS.exactlyOnce() } : {}),
   });
-  const on = (event, listener) => own.on(event, (payload) => own === client && listener(payload));
+  /** `awaiting`: sent entries without their echo yet, oldest first; `session`: one is under way. */
+  const conn = { name, url, client, awaiting: [], session: false, lastClose: undefined };
+  const isCurrent = () => conn === current;
   // Handy in the browser console: try `client.send('hi')` or `client.state`.
-  globalThis.client = own;
+  globalThis.client = client;
 
-  on('state', ({ to }) => {
+  client.on('state', ({ to }) => {
+    if (!isCurrent()) return;
     showState(to);
+    showButtons(to);
     showQueued();
     if (to !== 'open') return;
     // The queue is flushed into the socket before 'open': what left it has been written. Exactly-once
     // keeps written messages queued until acknowledged, so there every queued entry was written.
-    let written =
-      name === 'exactly-once'
-        ? Number.POSITIVE_INFINITY
-        : awaitingEcho.filter((item) => item.dataset.status === 'queued').length - own.queued;
-    for (const item of awaitingEcho) {
+    let written = exactlyOnce
+      ? Number.POSITIVE_INFINITY
+      : conn.awaiting.filter((item) => item.dataset.status === 'queued').length - client.queued;
+    for (const item of conn.awaiting) {
       if (written <= 0) break;
       if (item.dataset.status === 'queued') {
-        setStatus(item, 'sent');
+        demoLog.setStatus(item, 'sent');
         written -= 1;
       }
     }
   });
 
-  on('reconnecting', ({ attempt, delay, offline }) => {
+  client.on('open', ({ protocol }) => {
+    const session = exactlyOnce ? (conn.session ? ', session resumed' : ', new session') : '';
+    conn.session = exactlyOnce;
+    demoLog.event('open', `Open: ${url}${protocol ? ` (${protocol})` : ''}${session}`);
+    if (isCurrent()) detail.textContent = `Connected to ${url}${protocol ? ` (${protocol})` : ''}`;
+  });
+
+  client.on('close', ({ code, reason, willReconnect }) => {
+    const why = reason ? ` “${reason}”` : '';
+    const next = willReconnect ? '' : ' · not reconnecting';
+    conn.lastClose = demoLog.event('close', `Closed: code ${code}${why}${next}`);
+    if (isCurrent()) detail.textContent = `Connection closed: code ${code}${why}`;
+    if (willReconnect) return;
+    // Nothing more arrives on this client: an echo still awaited will not come.
+    for (const item of conn.awaiting.splice(0)) {
+      if (item.dataset.status === 'queued') conn.awaiting.push(item);
+      else demoLog.setStatus(item, 'lost');
+    }
+    // A session the user closed with everything acknowledged emits no `session-lost`: say so here,
+    // by the same rule as a session the server lost (after `session-lost`, whichever comes first).
+    queueMicrotask(() => {
+      if (!conn.session) return;
+      conn.session = false;
+      demoLog.note(
+        `Session ${SESSION_ENDS.closed}: nothing was lost, the server had acknowledged every message`,
+        'info',
+      );
+    });
+  });
+
+  client.on('reconnecting', ({ attempt, delay, offline }) => {
+    const when = offline ? 'when the browser is back online' : `in ${(delay / 1000).toFixed(1)} s`;
+    if (conn.lastClose) conn.lastClose.querySelector('.text').textContent += ` · retry ${attempt} ${when}`;
+    if (!isCurrent()) return;
     if (offline) {
       // The client waits for the browser's `online` event instead of spending attempts.
       showState('offline');
@@ -148,7 +166,8 @@ function createClient(name) {
       return;
     }
     const due = performance.now() + delay;
-    const remaining = span('countdown', '');
+    const remaining = document.createElement('span');
+    remaining.className = 'countdown';
     // Hidden from screen readers: the live badge already said "reconnecting".
     remaining.setAttribute('aria-hidden', 'true');
     showState('reconnecting', remaining);
@@ -161,93 +180,99 @@ function createClient(name) {
     detail.textContent += ` · retry ${attempt}`;
   });
 
-  on('open', ({ protocol }) => {
-    detail.textContent = `Connected to ${url}${protocol ? ` (${protocol})` : ''}`;
-  });
-
-  on('close', ({ code, reason }) => {
-    const why = reason ? ` “${reason}”` : '';
-    detail.textContent = `Connection closed: code ${code}${why}`;
-  });
-
-  on('error', (error) => {
+  client.on('error', (error) => {
     // A connection failure is followed at once by `close`, which replaces this with its code and reason.
-    detail.textContent = `${error.code}: ${error.message}`;
+    if (isCurrent()) detail.textContent = `${error.code}: ${error.message}`;
   });
 
-  on('message', (data) => {
+  client.on('message', (data) => {
     const text = typeof data === 'string' ? data : `[binary, ${data.size ?? data.byteLength} bytes]`;
-    addEntry('received', text);
-    const index = awaitingEcho.findIndex((item) => item.querySelector('.text').textContent === text);
+    demoLog.received(text);
+    const index = findEntry(conn.awaiting, text);
     if (index !== -1) {
-      const [skipped, echoed] = [awaitingEcho.splice(0, index), awaitingEcho.shift()];
+      const [skipped, echoed] = [conn.awaiting.splice(0, index), conn.awaiting.shift()];
       // Echoes come back in order, so older entries still waiting were lost with a dead socket.
-      for (const item of skipped) setStatus(item, 'lost');
-      setStatus(echoed, 'delivered');
+      for (const item of skipped) demoLog.setStatus(item, 'lost');
+      demoLog.setStatus(echoed, 'delivered');
     }
     // The queue can also drain with no event of its own (backpressure): refresh the count as things happen.
-    showQueued();
+    if (isCurrent()) showQueued();
   });
 
   // Only when the queue is over its limits (16 MiB by default); the client never drops silently.
-  on('drop', ({ data, reason }) => addEntry('note', `Dropped from the queue (${reason}): ${data}`));
+  client.on('drop', ({ data, reason }) =>
+    demoLog.note(`Dropped from the queue (${reason}): ${data}`, 'warn'),
+  );
 
-  // Exactly-once: a session that could not be resumed (server restarted, resumeWindow passed) or
-  // that was closed hands back what the server never acknowledged. Reported even by a client the
-  // page is switching away from: nothing disappears without a trace.
-  own.on('session-lost', ({ reason, undelivered }) => {
+  // Exactly-once: a session that ended without being resumed hands back, in order, what the server
+  // never acknowledged. An alarm only when that list is not empty: otherwise nothing was lost.
+  client.on('session-lost', ({ reason, undelivered }) => {
+    conn.session = false;
+    const how = SESSION_ENDS[reason] ?? reason;
+    if (undelivered.length === 0) {
+      demoLog.note(`Session ${how}: nothing was lost, the server had acknowledged every message`, 'info');
+      return;
+    }
     const list = undelivered.map((text) => `“${text}”`).join(', ');
-    addEntry(
-      'note',
-      `Session ended (${reason}): ${undelivered.length} message(s) not acknowledged by the server` +
-        (list ? `: ${list}` : ''),
+    demoLog.note(
+      `Session ${how}: ${undelivered.length} message(s) the server never acknowledged: ${list}`,
+      'warn',
     );
-    if (own !== client) return;
     // They are not resent: their echo may never come.
     for (const text of undelivered) {
-      const index = awaitingEcho.findIndex((item) => item.querySelector('.text').textContent === text);
-      if (index !== -1) setStatus(awaitingEcho.splice(index, 1)[0], 'lost');
+      const index = findEntry(conn.awaiting, text);
+      if (index !== -1) demoLog.setStatus(conn.awaiting.splice(index, 1)[0], 'lost');
     }
   });
 
-  return own;
+  return conn;
 }
 
-/** Replaces the client with one in `next` mode; reconnects at once if the old one was in use. */
+/**
+ * Replaces the connection with one in `next` mode. Messages still queued (never written) move to
+ * the new client, in order; the old client is closed, so it never sends them. Reconnects at once if
+ * the old one was in use.
+ */
 function switchMode(next) {
   if (next === mode) return;
-  const old = client;
-  const wasInUse = old.state !== 'idle' && old.state !== 'closed';
+  const old = current;
+  const wasInUse = old.client.state !== 'idle' && old.client.state !== 'closed';
+  const queued = old.awaiting.filter((item) => item.dataset.status === 'queued');
+  // Best-effort's queue holds only unwritten messages; the last `queued` of those entries are they.
+  const carried =
+    old.name === 'best-effort' ? queued.slice(Math.max(0, queued.length - old.client.queued)) : queued;
+  old.awaiting.splice(0, old.awaiting.length, ...old.awaiting.filter((item) => !carried.includes(item)));
   mode = next;
-  client = createClient(next);
-  // The old client stops here: what it still held is not carried over, and the log says so.
-  for (const item of awaitingEcho.splice(0)) {
-    setStatus(item, item.dataset.status === 'queued' ? 'unsent' : 'lost');
+  current = createConnection(next);
+  old.client.close();
+  for (const item of carried) {
+    current.client.send(demoLog.textOf(item));
+    current.awaiting.push(item);
   }
-  old.close();
-  // An informational note, not a warning like the drop and session-lost ones.
-  addEntry('note', `Delivery: ${next}, endpoint ${MODES[next].url}`).dataset.tone = 'info';
-  showState(client.state);
+  const moved = carried.length ? `; ${carried.length} queued message(s) carried over` : '';
+  demoLog.note(`Delivery: ${next}, endpoint ${MODES[next].url}${moved}`, 'info');
+  showState(current.client.state);
+  showButtons(current.client.state);
   showQueued();
   detail.textContent = wasInUse
     ? `Switching to ${MODES[next].url}`
     : `Press Connect to open a connection to ${MODES[next].url}.`;
-  if (wasInUse) client.open().catch(() => {});
+  if (wasInUse) current.client.open().catch(() => {});
 }
 
 deliveryChoice.addEventListener('change', (event) => switchMode(event.target.value));
 
 // Failures are shown by the events above; the promise only says the same again.
-$('connect').addEventListener('click', () => client.open().catch(() => {}));
-$('disconnect').addEventListener('click', () => client.close());
+connectButton.addEventListener('click', () => current.client.open().catch(() => {}));
+disconnectButton.addEventListener('click', () => current.client.close());
 
 $('composer').addEventListener('submit', (event) => {
   // A form gives Enter-to-send for free, for the keyboard and for a phone's "send" key.
   event.preventDefault();
   const text = input.value;
   if (text === '') return;
-  const written = client.send(text);
-  awaitingEcho.push(addEntry('sent', text, written ? 'sent' : 'queued'));
+  const written = current.client.send(text);
+  current.awaiting.push(demoLog.sent(text, written ? 'sent' : 'queued'));
   input.value = '';
   showQueued();
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { errorMessage, type Logger } from './logger.js';
+import { describeMessage, errorMessage, type Logger } from './logger.js';
 import { redactSessionId } from './redact.js';
 import {
   createTetherServer,
@@ -26,7 +26,8 @@ export interface ReliableEndpoint {
 /**
  * The exactly-once echo: every message of a session is sent back through the same session, text as
  * text and binary as binary, so it survives reconnects within the resume window. Logs one line per
- * new, resumed, detached and lost session, per protocol error and per refused hello, naming each
+ * message (`Data received: …`, as the plain echo does) and per new, resumed, detached and lost
+ * session, per protocol error and per refused hello, naming each
  * session by the first characters of its id only (the id is a credential for routing).
  */
 export function createReliableEndpoint(log: Logger, options: TetherServerOptions = {}): ReliableEndpoint {
@@ -50,7 +51,17 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
     const shown = redactSessionId(session.id);
     const tag = `[reliable ${shown}]`;
     log.info(`${tag} new session`, { event: 'session', session: shown });
-    session.on('message', (data) => session.send(data));
+    session.on('message', (data, isBinary) => {
+      // The same line as the plain echo's (the tutorial's `Data received: …`), per session.
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      log.info(`${tag} Data received: ${describeMessage(bytes, isBinary)}`, {
+        event: 'message',
+        session: shown,
+        bytes: bytes.length,
+        binary: isBinary,
+      });
+      session.send(data);
+    });
     session.on('resume', ({ resent }) =>
       log.info(`${tag} resumed, ${resent} unacknowledged message(s) resent`, {
         event: 'resume',

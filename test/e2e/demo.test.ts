@@ -242,8 +242,10 @@ describeWithBrowser('demo page', (suite) => {
 
     await page.keyboard.press('Enter');
     await expectState(page, 'open');
-    await page.keyboard.press('Tab');
+    // Connect is disabled once open (it would do nothing): the focus moves on to Disconnect.
     expect(await focused()).toBe('disconnect');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('delivery');
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('message');
     await page.keyboard.type('typed, not clicked');

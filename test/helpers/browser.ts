@@ -200,8 +200,9 @@ const unavailableSuite: BrowserSuite = {
  * git-ignored) and returns its path. CI can upload the folder when a test fails.
  *
  * @param name letters, digits, `.`, `_` and `-` only, so it cannot escape the folder.
+ * @param fullPage false for what the viewport shows, as a person sees it (the default is the whole page).
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<string> {
   if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) {
     throw new Error(
       `screenshot(): invalid name ${JSON.stringify(name)}; use letters, digits, ".", "_" or "-".`,
@@ -209,6 +210,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   }
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }

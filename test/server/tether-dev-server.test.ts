@@ -42,6 +42,23 @@ describe('dev server: /reliable', () => {
     ]);
   });
 
+  it('logs every message with "Data received: …", as the plain echo does', async () => {
+    const lines: string[] = [];
+    const logger: Logger = {
+      info: (line: string) => lines.push(line),
+      error: (line: string) => lines.push(line),
+    };
+    dev = await startDevServer({ logger, quiet: false });
+    const { peer } = await connect('log-check');
+    peer.send(textMessage(1, 'hello reliable'));
+    peer.send(binaryMessage(2, new Uint8Array([1, 2, 255])));
+    await peer.until(() => peer.messages().length === 2, 'both echoes');
+    expect(lines.filter((line) => line.includes('Data received'))).toEqual([
+      '[reliable log-c…] Data received: text, 14 bytes: "hello reliable"',
+      '[reliable log-c…] Data received: binary, 3 bytes: <01 02 ff>',
+    ]);
+  });
+
   it('resumes across a dropped connection and resends the unacknowledged echoes', async () => {
     const lines: string[] = [];
     const logger: Logger = {
