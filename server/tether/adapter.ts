@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CLOSE_INTERNAL_ERROR, CLOSE_PROTOCOL_ERROR, Connection, type Hello } from './connection.js';
@@ -9,11 +10,19 @@ import {
   CLOSE_GOING_AWAY,
   CLOSE_POLICY_VIOLATION,
   CLOSE_TRY_AGAIN_LATER,
+  hashKey,
   Session,
   SHUTDOWN_REASON,
   type TetherSession,
 } from './session.js';
 import { SessionRateLimiter } from './session-rate.js';
+import type { ClaimResult, SessionStore } from './store.js';
+
+/**
+ * How long past its resume window a session stays in the store after its server stopped writing
+ * (it died, or lost the store), in ms. Servers renew the sessions they hold at half this interval.
+ */
+export const STORE_LEASE_MS = 10_000;
 
 /**
  * How each refusal closes the caller's connection. The reasons say nothing about the session: a
@@ -24,12 +33,17 @@ const REFUSALS: Record<RefusalReason, { readonly code: number; readonly reason: 
   'wrong-key': { code: CLOSE_POLICY_VIOLATION, reason: 'Session refused' },
   'authorize-failed': { code: CLOSE_INTERNAL_ERROR, reason: 'Internal error' },
   'max-sessions': { code: CLOSE_TRY_AGAIN_LATER, reason: 'Server busy, try again later' },
+  'store-unavailable': { code: CLOSE_TRY_AGAIN_LATER, reason: 'Session store unavailable' },
   'session-rate': { code: CLOSE_TRY_AGAIN_LATER, reason: 'Too many new sessions, try again later' },
 };
 
 /** Events of a {@link TetherServer}. */
 export interface TetherServerEvents {
-  /** A client started a new session (not emitted when a session is resumed). Its welcome is already sent. */
+  /**
+   * This server started holding a session: a new one, or, with a shared store, one another server
+   * held (its `resume` event follows). Not emitted when a session this server holds is resumed.
+   * Its welcome is already sent.
+   */
   session: [session: TetherSession];
   /** A connection broke the protocol and is being closed with 1002; for logs. */
   'protocol-error': [info: { readonly reason: string; readonly sessionId: string | undefined }];
@@ -60,12 +74,14 @@ export interface TetherServer {
   readonly sessions: number;
   /** Sessions held, bytes buffered, hellos refused and sessions ended by reason (for metrics). */
   readonly stats: TetherStats;
-  /** The options in effect, defaults filled in. */
+  /** The options in effect, defaults filled in (`store`: the memory store unless one was given). */
   readonly options: ResolvedTetherOptions;
   /**
-   * Ends every session (each reports `lost` with reason `'closed'` and its unacknowledged
-   * messages), closes every connection with 1001 "Server shutting down", and releases every timer.
-   * Clients that reconnect to a new server get `resumed: false`. Idempotent.
+   * Closes every connection with 1001 "Server shutting down" and releases every timer. With the
+   * memory store it ends every session (each reports `lost` with reason `'closed'` and its
+   * unacknowledged messages), and clients that reconnect to a new server get `resumed: false`;
+   * with a shared store it releases them (`released`, `'shutdown'`): they stay in the store, and
+   * their clients resume on another server. Idempotent. The store itself is not closed.
    */
   close(): void;
   on<K extends keyof TetherServerEvents>(event: K, listener: Listener<TetherServerEvents[K]>): () => void;
@@ -101,9 +117,15 @@ class Adapter implements TetherServer {
   readonly #events: Emitter<TetherServerEvents>;
   #closed = false;
   #reportingError = false;
+  readonly #store: SessionStore;
+  /** Time to live of a session in the store while its server stops writing. */
+  readonly #ttl: number;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(readonly options: ResolvedTetherOptions) {
     this.#events = new Emitter((error) => this.#reportListenerError(error));
+    this.#store = options.store;
+    this.#ttl = options.resumeWindow + STORE_LEASE_MS;
     this.#sessions = new SessionRegistry(options.maxSessions, options.maxTotalBufferedBytes);
     this.#sessionRate = new SessionRateLimiter(options.sessionRate, options.sessionBurst);
   }
@@ -138,6 +160,7 @@ class Adapter implements TetherServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#keepAliveTimer);
     for (const connection of this.#pending) connection.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
     this.#pending.clear();
     // Each session removes itself from the map as it ends: iterate over a copy.
@@ -198,11 +221,16 @@ class Adapter implements TetherServer {
     }
   }
 
-  /** Resumes session `sid` on `connection` if the key is its own, or starts it within the limits. */
+  /**
+   * Resumes session `sid` on `connection` if the key is its own, or starts it within the limits. A
+   * session this server holds in a store of its own resumes at once; otherwise the store is asked
+   * (`claim`), which for a shared store answers later: the connection waits (any frame but ping is
+   * then a protocol error), and the welcome follows the answer.
+   */
   #admit(connection: Connection, hello: Hello, request: IncomingMessage | undefined): void {
     const { sid, key, recv } = hello;
     const existing = this.#sessions.get(sid);
-    if (existing) {
+    if (existing && !this.#store.shared) {
       if (!existing.ownedBy(key)) {
         this.#refuse(connection, 'wrong-key', sid);
         return;
@@ -215,27 +243,115 @@ class Adapter implements TetherServer {
       if (error !== undefined) connection.fail(error);
       return;
     }
-    if (!this.#sessionRate.take(request?.socket.remoteAddress ?? 'unknown')) {
+    const owner = randomUUID();
+    const keyHash = key === undefined ? '' : hashKey(key);
+    let claim: ClaimResult | Promise<ClaimResult>;
+    try {
+      claim = this.#store.claim({ sid, owner, peerRecv: recv, ttl: this.#ttl, keyHash });
+    } catch {
+      this.#refuse(connection, 'store-unavailable', sid);
+      return;
+    }
+    if (!(claim instanceof Promise)) {
+      this.#claimed(connection, hello, request, owner, claim);
+      return;
+    }
+    claim.then(
+      (result) => this.#claimed(connection, hello, request, owner, result),
+      () => {
+        // Nothing is held for this connection: its client retries 1013, then resumes from the store.
+        if (connection.authorizing && !this.#closed) this.#refuse(connection, 'store-unavailable', sid);
+      },
+    );
+  }
+
+  /** The store answered the claim of `connection`'s hello. */
+  #claimed(
+    connection: Connection,
+    hello: Hello,
+    request: IncomingMessage | undefined,
+    owner: string,
+    result: ClaimResult,
+  ): void {
+    const { sid, key } = hello;
+    // Gone meanwhile (closed, or timed out): whatever the claim did waits in the store for the next.
+    if (!connection.authorizing || this.#closed) {
+      if (result.status === 'created') this.#unclaim(sid, owner);
+      return;
+    }
+    switch (result.status) {
+      case 'refused':
+        connection.fail('hello recv refused');
+        return;
+      case 'wrong-key':
+        this.#refuse(connection, 'wrong-key', sid);
+        return;
+      case 'full':
+        this.#refuse(connection, 'max-sessions', sid);
+        return;
+    }
+    // Creating sessions is rate-limited, not resuming them: a server's clients moving to another
+    // server after it died are all resumes.
+    if (result.status === 'created' && !this.#sessionRate.take(request?.socket.remoteAddress ?? 'unknown')) {
+      this.#unclaim(sid, owner);
       this.#refuse(connection, 'session-rate', sid);
       return;
     }
+    // A copy this server still holds is stale now: the claim fenced it.
+    this.#sessions.get(sid)?.release('taken-over');
     if (!this.#sessions.makeRoom()) {
+      if (result.status === 'created') this.#unclaim(sid, owner);
       this.#refuse(connection, 'max-sessions', sid);
       return;
     }
     this.#pending.delete(connection);
-    // A new session: the hello's recv refers to a session this server does not hold, and is ignored.
+    // A new session: the hello's recv refers to a session the store does not hold, and is ignored.
+    const stored = result.status === 'resumed' ? result : undefined;
     const registry = this.#sessions;
-    const session: Session = new Session(sid, key, this.options, {
-      onEnd: (ended, reason) => registry.ended(ended, reason),
-      onListenerError: (error) => this.#reportListenerError(error),
-      onBuffered: (delta) => registry.buffered(delta),
-      onGrown: () => registry.enforceTotal(),
-    });
+    const session: Session = new Session(
+      sid,
+      key,
+      this.options,
+      {
+        onEnd: (ended, reason) => registry.ended(ended, reason),
+        onRelease: (released) => registry.released(released),
+        onListenerError: (error) => this.#reportListenerError(error),
+        onBuffered: (delta) => registry.buffered(delta),
+        onGrown: () => registry.enforceTotal(),
+      },
+      { store: this.#store, owner, ttl: this.#ttl, stored },
+    );
     registry.add(session);
+    if (stored) registry.buffered(session.bufferedBytes);
+    // Renews the attached sessions in the store (a detached one runs out with its window), from
+    // the first session on. Unref'd: an adapter must not keep Node alive by itself.
+    this.#keepAliveTimer ??= setInterval(() => this.#keepAlive(), STORE_LEASE_MS / 2).unref();
     connection.attachTo(session);
     session.start(connection);
     this.#events.emit('session', session);
+    if (stored) session.announceResume();
+  }
+
+  /** Undoes a claim that created a session nobody will use (if the store fails, it expires there). */
+  #unclaim(sid: string, owner: string): void {
+    Promise.resolve()
+      .then(() => this.#store.remove(sid, owner))
+      .catch(() => {});
+  }
+
+  /** Renews every attached session in the store; one the store no longer names this server for is released. */
+  #keepAlive(): void {
+    for (const session of this.#sessions.values()) {
+      if (session.state !== 'attached') continue;
+      Promise.resolve()
+        .then(() => this.#store.keepAlive(session.id, session.owner, this.#ttl))
+        .then(
+          (owned) => {
+            if (!owned) session.release('taken-over');
+          },
+          () => {}, // the next write finds out, and closes with 1011
+        );
+    }
   }
 
   #refuse(connection: Connection, reason: RefusalReason, sessionId: string): void {

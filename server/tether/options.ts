@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TetherServerError } from './errors.js';
+import { createMemoryStore } from './memory-store.js';
+import { checkStore, type SessionStore } from './store.js';
 
 /** What {@link TetherServerOptions.authorize} is asked about, before the session is touched. */
 export interface AuthorizeRequest {
@@ -107,17 +109,28 @@ export interface TetherServerOptions {
    * @default undefined (every connection may)
    */
   authorize?: Authorize;
+  /**
+   * Where sessions live (docs/protocol.md §9). Every change of a session is written there before
+   * anything reaches its client. The default keeps them in this process; a shared store,
+   * `createRedisStore()` from `tether-ws/server/redis`, lets any server resume any session, so
+   * a load balancer may route every connection anywhere and a server may die at any moment.
+   * @default createMemoryStore() (a new one per server)
+   */
+  store?: SessionStore;
 }
 
-type NumericOption = Exclude<keyof TetherServerOptions, 'authorize' | 'allowKeylessClients'>;
+type NumericOption = Exclude<keyof TetherServerOptions, 'authorize' | 'allowKeylessClients' | 'store'>;
 
 export type ResolvedTetherOptions = Readonly<
-  Required<Pick<TetherServerOptions, NumericOption | 'allowKeylessClients'>> &
+  Required<Pick<TetherServerOptions, NumericOption | 'allowKeylessClients' | 'store'>> &
     Pick<TetherServerOptions, 'authorize'>
 >;
 
-/** The defaults, in one place (docs/protocol.md §8 lists the same values). */
-export const DEFAULT_TETHER_OPTIONS: ResolvedTetherOptions = Object.freeze({
+/**
+ * The defaults, in one place (docs/protocol.md §8 lists the same values). `store` is not among
+ * them: each server gets its own memory store.
+ */
+export const DEFAULT_TETHER_OPTIONS: Omit<ResolvedTetherOptions, 'store'> = Object.freeze({
   resumeWindow: 60_000,
   unacknowledgedResumeWindow: 10_000,
   maxBufferedMessages: 10_000,
@@ -152,7 +165,7 @@ const RULES: Record<NumericOption, Rule> = {
   helloTimeout: { min: 0, max: MAX_TIMER_MS, infinite: false },
 };
 
-const KNOWN = [...Object.keys(RULES), 'allowKeylessClients', 'authorize'];
+const KNOWN = [...Object.keys(RULES), 'allowKeylessClients', 'authorize', 'store'];
 
 /**
  * Checks `input` once and fills the defaults (with `??`: an explicit `0` is kept, `undefined` means
@@ -186,7 +199,8 @@ export function normalizeTetherOptions(input: TetherServerOptions = {}): Resolve
   if (authorize !== undefined && typeof authorize !== 'function') {
     throw invalid('authorize', authorize, 'a function or undefined');
   }
-  return Object.freeze({ ...numbers, allowKeylessClients, authorize });
+  const store = checkStore(input.store) ?? createMemoryStore();
+  return Object.freeze({ ...numbers, allowKeylessClients, authorize, store });
 }
 
 function check(key: string, value: unknown, rule: Rule): number {

@@ -8,8 +8,10 @@ export type RefusalReason =
   | 'wrong-key'
   /** `authorize` threw, rejected or did not answer within `helloTimeout` (close 1011). */
   | 'authorize-failed'
-  /** `maxSessions` are held and none is detached (close 1013). */
+  /** `maxSessions` are held and none is detached, or the store's own limit is reached (close 1013). */
   | 'max-sessions'
+  /** The session store failed or did not answer in time (close 1013). */
+  | 'store-unavailable'
   /** The caller's address created sessions faster than `sessionRate` (close 1013). */
   | 'session-rate';
 
@@ -18,6 +20,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'wrong-key',
   'authorize-failed',
   'max-sessions',
+  'store-unavailable',
   'session-rate',
 ];
 export const LOST_REASONS: readonly LostReason[] = ['expired', 'overflow', 'evicted', 'closed'];
@@ -82,6 +85,11 @@ export class SessionRegistry {
   ended(session: Session, reason: LostReason): void {
     if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
     this.#ended[reason] += 1;
+  }
+
+  /** This server let go of a session that lives on in a shared store (not an end: not counted). */
+  released(session: Session): void {
+    if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
   }
 
   refused(reason: RefusalReason): void {

@@ -11,7 +11,9 @@ import {
   payloadOf,
 } from './frames.js';
 import type { ResolvedTetherOptions } from './options.js';
+import { Outbox } from './outbox.js';
 import { type Outbound, SendBuffer } from './send-buffer.js';
+import type { SessionStore, StoredSession } from './store.js';
 
 /**
  * `attached`: a connection carries the session. `detached`: its connection is gone and the resume
@@ -54,15 +56,36 @@ export type SendData = string | Buffer | ArrayBuffer | Uint8Array;
 export interface SessionEvents {
   /**
    * A message from the client, exactly once and in order: a string for text, a Buffer for binary
-   * (so `session.send(data)` echoes it as the same kind).
+   * (so `session.send(data)` echoes it as the same kind). `info.seq` is its sequence number in the
+   * session. With a shared store, after a server dies a message not yet stored reaches a handler
+   * again on the server that resumes the session: what the handler `send()`s is stored once (with
+   * the receive counter), and any other effect should be made idempotent on `(session.id, seq)`.
    */
-  message: [data: string | Buffer, isBinary: boolean];
+  message: [data: string | Buffer, isBinary: boolean, info: { readonly seq: number }];
   /** The session ended; the last event it emits. */
   lost: [report: SessionLost];
   /** A new connection resumed the session; `resent` unacknowledged messages were written again. */
   resume: [info: { readonly resent: number }];
   /** The session's connection closed (close `code`, 1006 when abrupt); the resume window started. */
   detach: [info: { readonly code: number }];
+  /**
+   * This server let go of the session, which lives on in a shared store (another server, or this
+   * one on a later hello, resumes it): the last event, instead of `lost`. `unstored`: messages
+   * `send()` accepted that are not known to have reached the store; a reply sent while handling a
+   * client message is produced again when the client resends that message, any other may be lost.
+   */
+  released: [info: SessionReleased];
+}
+
+/**
+ * Why a server let go of a session it held in a shared store. `taken-over`: another connection
+ * (on any server) claimed it, and the store refused this server's writes. `store-unavailable`: the
+ * store failed or did not answer in time (the connection is closed with 1011). `shutdown`:
+ * `tether.close()` with a shared store (close 1001; the client resumes on another server).
+ */
+export interface SessionReleased {
+  readonly reason: 'taken-over' | 'store-unavailable' | 'shutdown';
+  readonly unstored: ReadonlyArray<string | Buffer>;
 }
 
 /** One client's delivery state, which outlives the connections that carry it. */
@@ -107,11 +130,25 @@ export const SHUTDOWN_REASON = 'Server shutting down';
 export const CLOSE_POLICY_VIOLATION = 1008;
 /** Try Again Later (RFC 6455 §7.4.1, IANA registry): the server is over a limit; clients retry. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Internal Error (RFC 6455 §7.4.1): here, the session store failed; clients retry. */
+export const CLOSE_INTERNAL_ERROR = 1011;
 export const CLOSE_TAKEN_OVER = 4001;
+
+/** Where a session is stored and under which owner token (server/tether/store.ts). */
+export interface SessionPersistence {
+  readonly store: SessionStore;
+  readonly owner: string;
+  /** Time to live in the store while nobody writes, in ms. */
+  readonly ttl: number;
+  /** The stored state of a session this server resumes from the store; absent for a new one. */
+  readonly stored?: StoredSession;
+}
 
 interface SessionHooks {
   /** The session has ended: forget it (called before `lost` is emitted). */
   readonly onEnd: (session: Session, reason: LostReason) => void;
+  /** This server let go of the session (called before `released` is emitted). */
+  readonly onRelease: (session: Session) => void;
   readonly onListenerError: (error: unknown) => void;
   /** The send buffer grew (`delta` > 0) or shrank by `delta` payload bytes. */
   readonly onBuffered: (delta: number) => void;
@@ -133,8 +170,13 @@ export class Session implements TetherSession {
   #acked = 0;
   /** Highest seq received from the client and delivered. */
   #recv = 0;
-  /** Messages delivered since the last acknowledgement we sent. */
-  #unacked = 0;
+  /** Highest client seq acknowledged to the client (an ack frame, or a welcome's recv). */
+  #ackSent = 0;
+  /** Writes every change to the store before it reaches the connection. */
+  readonly #outbox: Outbox;
+  readonly #store: SessionStore;
+  /** Whether `start()` resumes a session held before (by another server, in a shared store). */
+  readonly #resumedFromStore: boolean;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #resumeTimer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -150,9 +192,34 @@ export class Session implements TetherSession {
     key: string | undefined,
     private readonly options: ResolvedTetherOptions,
     private readonly hooks: SessionHooks,
+    persistence: SessionPersistence,
   ) {
     this.#events = new Emitter(hooks.onListenerError);
     this.keyHash = key === undefined ? '' : hashKey(key);
+    const { store, owner, ttl, stored } = persistence;
+    this.#store = store;
+    this.#resumedFromStore = stored !== undefined;
+    if (stored !== undefined) {
+      this.#recv = stored.recv;
+      this.#sent = stored.sent;
+      this.#acked = stored.acked;
+      this.#written = stored.written;
+      let seq = stored.acked;
+      for (const payload of stored.pending) this.#buffer.push(encode(++seq, payload));
+    }
+    this.#outbox = new Outbox(
+      store,
+      id,
+      owner,
+      ttl,
+      () => this.#link !== undefined,
+      {
+        onStored: (entries, recv) => this.#stored(entries, recv),
+        onFenced: () => this.release('taken-over'),
+        onUnavailable: () => this.release('store-unavailable'),
+      },
+      { recv: this.#recv, sent: this.#sent, acked: this.#acked, written: this.#written },
+    );
   }
 
   get state(): SessionState {
@@ -187,7 +254,7 @@ export class Session implements TetherSession {
     // its `undelivered`).
     this.hooks.onGrown(this);
     if (this.#hasEnded()) return;
-    this.#write(entry);
+    this.#outbox.append(entry); // written to the connection once stored
   }
 
   close(): void {
@@ -236,9 +303,28 @@ export class Session implements TetherSession {
     this.#end('evicted', { code: CLOSE_TRY_AGAIN_LATER, reason: 'Server over its limits, try again later' });
   }
 
-  /** Adapter: the first connection of a new session. Writes `welcome` with `resumed: false`. */
+  /** Adapter: the owner token this session writes to its store under. */
+  get owner(): string {
+    return this.#outbox.token;
+  }
+
+  /** Adapter: the stored payloads in the send buffer (counted by `bufferedBytes`). */
+  get bufferedCount(): number {
+    return this.#buffer.count;
+  }
+
+  /**
+   * Adapter: the first connection of this session on this server. Writes `welcome`, with
+   * `resumed: false` for a new session, or `resumed: true` and the resends for one resumed from a
+   * shared store (then call `announceResume()` once listeners had the `session` event).
+   */
   start(link: Link): void {
-    this.#attach(link, false);
+    this.#attach(link, this.#resumedFromStore, false);
+  }
+
+  /** Adapter: after `session` was emitted for a session resumed from the store, its `resume` event. */
+  announceResume(): void {
+    this.#events.emit('resume', { resent: this.#buffer.count });
   }
 
   /**
@@ -260,11 +346,12 @@ export class Session implements TetherSession {
     if (seq <= this.#recv) return undefined; // a resend that crossed our acknowledgement
     if (seq !== this.#recv + 1) return 'gap in message seq';
     this.#recv = seq;
-    this.#unacked += 1;
-    this.#events.emit('message', data, isBinary);
-    if (this.#hasEnded()) return undefined; // a listener closed the session
-    if (this.#unacked >= this.options.ackBatch) this.#flushAck();
-    else this.#ackTimer ??= setTimeout(() => this.#flushAck(), this.options.ackDelay);
+    // What the handler sends now is stored in one batch with the receive counter (a transactional
+    // outbox), and the client is acknowledged once that batch is stored (#stored()).
+    this.#outbox.hold();
+    this.#outbox.received(seq);
+    this.#events.emit('message', data, isBinary, { seq });
+    this.#outbox.release();
     return undefined;
   }
 
@@ -280,11 +367,37 @@ export class Session implements TetherSession {
     this.#end('closed', { code: CLOSE_NORMAL, reason: 'Session closed' });
   }
 
-  /** Adapter: `tether.close()`. Acknowledges what was received, then ends the session with 1001. */
+  /**
+   * Adapter: `tether.close()`. Acknowledges what was received, then closes with 1001: a session in
+   * a shared store is released (another server resumes it, so only what is stored is
+   * acknowledged), any other ends (`lost`, `'closed'`).
+   */
   shutdown(): void {
     if (this.#state === 'ended') return;
-    this.#flushAck();
-    this.#end('closed', { code: CLOSE_GOING_AWAY, reason: SHUTDOWN_REASON });
+    this.#flushAck(!this.#store.shared);
+    if (this.#store.shared) this.release('shutdown');
+    else this.#end('closed', { code: CLOSE_GOING_AWAY, reason: SHUTDOWN_REASON });
+  }
+
+  /**
+   * Adapter: this server lets go of the session, which stays in the store as last written (see
+   * {@link SessionReleased}). Closes the connection (4001, 1011 or 1001) and emits `released`.
+   */
+  release(reason: SessionReleased['reason']): void {
+    if (this.#state === 'ended') return;
+    const close = RELEASE_CLOSE[reason];
+    this.#stopTimers();
+    const unstored = this.#outbox.stop();
+    const link = this.#link;
+    this.#link = undefined;
+    link?.close(close.code, close.reason);
+    this.#transition('ended');
+    this.#detachedAt = undefined;
+    this.hooks.onBuffered(-this.#buffer.bytes);
+    this.#buffer.drain();
+    this.hooks.onRelease(this);
+    this.#events.emit('released', { reason, unstored });
+    this.#events.clear();
   }
 
   /** Adapter: `link` closed (or broke the protocol). Starts the resume window unless another link took over. */
@@ -300,13 +413,31 @@ export class Session implements TetherSession {
       ? Math.min(this.options.unacknowledgedResumeWindow, this.options.resumeWindow)
       : this.options.resumeWindow;
     if (window === 0) {
-      this.#end('expired');
+      this.#expire();
       return;
     }
     this.#resumeTimer = setTimeout(() => {
       this.#resumeTimer = undefined;
-      this.#end('expired');
+      this.#expire();
     }, window);
+  }
+
+  /**
+   * The resume window passed. In a shared store the session may have moved to another server
+   * meanwhile: it is reported `lost` only if the store still names this server as its owner.
+   */
+  #expire(): void {
+    if (!this.#store.shared) {
+      this.#end('expired');
+      return;
+    }
+    const owner = this.#outbox.token;
+    Promise.resolve()
+      .then(() => this.#store.remove(this.id, owner))
+      .then(
+        (removed) => (removed ? this.#end('expired', undefined, undefined, false) : this.release('taken-over')),
+        () => this.release('store-unavailable'),
+      );
   }
 
   /**
@@ -317,21 +448,24 @@ export class Session implements TetherSession {
     return this.#acked === 0 && (this.#sent > 0 || this.#recv === 0);
   }
 
-  #attach(link: Link, resumed: boolean): void {
+  #attach(link: Link, resumed: boolean, announce = resumed): void {
     const previous = this.#link;
     this.#link = link;
     previous?.close(CLOSE_TAKEN_OVER, 'Session taken over');
     clearTimeout(this.#resumeTimer);
     this.#resumeTimer = undefined;
     this.#detachedAt = undefined;
-    // The welcome's `recv` acknowledges everything received so far.
+    // The welcome's `recv` acknowledges everything stored so far.
     this.#clearAckTimer();
-    this.#unacked = 0;
+    const recv = this.#outbox.storedRecv;
+    this.#ackSent = recv;
     this.#transition('attached');
-    link.write(encodeWelcome({ sid: this.id, recv: this.#recv, resumed, window: this.options.resumeWindow }));
-    const pending = this.#buffer.entries();
+    link.write(encodeWelcome({ sid: this.id, recv, resumed, window: this.options.resumeWindow }));
+    // Only what is stored: the rest is written when its batch is (#stored()).
+    const stored = this.#outbox.storedSent;
+    const pending = this.#buffer.entries().filter((entry) => entry.seq <= stored);
     for (const entry of pending) this.#write(entry);
-    if (resumed) this.#events.emit('resume', { resent: pending.length });
+    if (announce) this.#events.emit('resume', { resent: pending.length });
   }
 
   /**
@@ -339,8 +473,15 @@ export class Session implements TetherSession {
    * does not report it), then bye, so the client knows at once not to resume (docs/protocol.md §3).
    */
   #sayBye(): void {
-    this.#flushAck();
+    this.#flushAck(true);
     this.#link?.write(BYE);
+  }
+
+  /** A batch is stored: its messages go out, and what it covers of the client's is acknowledged. */
+  #stored(entries: readonly Outbound[], recv: number): void {
+    for (const entry of entries) this.#write(entry);
+    if (recv - this.#ackSent >= this.options.ackBatch) this.#flushAck();
+    else if (recv > this.#ackSent) this.#ackTimer ??= setTimeout(() => this.#flushAck(), this.options.ackDelay);
   }
 
   #write(entry: Outbound): void {
@@ -353,12 +494,19 @@ export class Session implements TetherSession {
     const before = this.#buffer.bytes;
     this.#buffer.dropThrough(seq);
     this.hooks.onBuffered(this.#buffer.bytes - before);
+    this.#outbox.acknowledged(seq);
   }
 
-  #flushAck(): void {
+  /**
+   * Acknowledges to the client what is stored (never more: after a crash the rest would be gone).
+   * `ending`: the session ends here and nobody will resume it, so everything delivered to the
+   * application is acknowledged, stored or not.
+   */
+  #flushAck(ending = false): void {
     this.#clearAckTimer();
-    if (this.#unacked === 0) return;
-    if (this.#link?.write(encodeAck(this.#recv))) this.#unacked = 0;
+    const recv = ending ? this.#recv : this.#outbox.storedRecv;
+    if (recv <= this.#ackSent) return;
+    if (this.#link?.write(encodeAck(recv))) this.#ackSent = recv;
   }
 
   #clearAckTimer(): void {
@@ -370,10 +518,15 @@ export class Session implements TetherSession {
    * The one teardown, in this order: stop timers, close the connection, set the state, forget the
    * session, then emit `lost`. The buffer is drained into the report; listeners are dropped last.
    */
-  #end(reason: LostReason, close?: { code: number; reason: string }, unsent?: string | Buffer): void {
-    this.#clearAckTimer();
-    clearTimeout(this.#resumeTimer);
-    this.#resumeTimer = undefined;
+  #end(
+    reason: LostReason,
+    close?: { code: number; reason: string },
+    unsent?: string | Buffer,
+    forget = true,
+  ): void {
+    this.#stopTimers();
+    this.#outbox.stop(); // what it did not store is in the buffer, so in `undelivered`
+    if (forget) this.#forget();
     const link = this.#link;
     this.#link = undefined;
     if (close) link?.close(close.code, close.reason);
@@ -385,6 +538,23 @@ export class Session implements TetherSession {
     this.hooks.onEnd(this, reason);
     this.#events.emit('lost', { reason, undelivered });
     this.#events.clear();
+  }
+
+  #stopTimers(): void {
+    this.#clearAckTimer();
+    clearTimeout(this.#resumeTimer);
+    this.#resumeTimer = undefined;
+  }
+
+  /** Deletes the session from the store (it ended); if the store fails, its time to live does it. */
+  #forget(): void {
+    const owner = this.#outbox.token;
+    try {
+      const removed = this.#store.remove(this.id, owner);
+      if (removed instanceof Promise) removed.catch(() => {});
+    } catch {
+      // The same: the store's time to live removes it.
+    }
   }
 
   /** A method, not a field read: TypeScript would keep narrowing `#state` across a listener call. */
@@ -406,6 +576,13 @@ export class Session implements TetherSession {
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
+
+/** How each release closes the connection. */
+const RELEASE_CLOSE: Record<SessionReleased['reason'], { readonly code: number; readonly reason: string }> = {
+  'taken-over': { code: CLOSE_TAKEN_OVER, reason: 'Session taken over' },
+  'store-unavailable': { code: CLOSE_INTERNAL_ERROR, reason: 'Session store unavailable' },
+  shutdown: { code: CLOSE_GOING_AWAY, reason: SHUTDOWN_REASON },
+};
 
 function encode(seq: number, data: SendData): Outbound {
   if (typeof data === 'string') {

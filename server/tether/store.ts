@@ -15,6 +15,8 @@
  * and the client resumes from what is stored.
  */
 
+import { TetherServerError } from './errors.js';
+
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -104,4 +106,26 @@ export interface SessionStore {
   remove(sid: string, owner: string): Awaitable<boolean>;
   /** Store-wide figures. */
   stats(): Awaitable<StoreStats>;
+}
+
+const STORE_METHODS = ['claim', 'commit', 'keepAlive', 'remove', 'stats'] as const;
+
+/**
+ * The `store` option as given: undefined (the default memory store), or a {@link SessionStore}.
+ * @throws {TetherServerError} `INVALID_OPTION` for anything else.
+ */
+export function checkStore(store: unknown): SessionStore | undefined {
+  if (store === undefined) return undefined;
+  const missing =
+    typeof store === 'object' && store !== null
+      ? STORE_METHODS.filter((name) => typeof (store as Record<string, unknown>)[name] !== 'function')
+      : STORE_METHODS;
+  if (missing.length === 0 && typeof (store as { shared?: unknown }).shared === 'boolean') {
+    return store as SessionStore;
+  }
+  const got = store === null ? 'null' : typeof store === 'object' ? 'an object' : typeof store;
+  throw new TetherServerError(
+    'INVALID_OPTION',
+    `Invalid option "store": got ${got}${missing.length < STORE_METHODS.length ? ` without ${missing.join(', ') || 'a boolean "shared"'}` : ''}; expected a session store such as createMemoryStore() or createRedisStore() (tether-ws/server/redis).`,
+  );
 }

@@ -59,7 +59,7 @@ describe('createTetherServer() options', () => {
     ],
     [
       { resumewindow: 1 },
-      'Unknown option "resumewindow"; expected one of resumeWindow, unacknowledgedResumeWindow, maxBufferedMessages, maxBufferedBytes, maxSessions, maxTotalBufferedBytes, sessionRate, sessionBurst, ackBatch, ackDelay, helloTimeout, allowKeylessClients, authorize.',
+      'Unknown option "resumewindow"; expected one of resumeWindow, unacknowledgedResumeWindow, maxBufferedMessages, maxBufferedBytes, maxSessions, maxTotalBufferedBytes, sessionRate, sessionBurst, ackBatch, ackDelay, helloTimeout, allowKeylessClients, authorize, store.',
     ],
     [{ maxSessions: 0 }, 'Invalid option "maxSessions": got 0; expected an integer >= 1, or Infinity.'],
     [
