@@ -77,7 +77,7 @@ export function createServer(options: ServerOptions = {}): DevServer {
   // `socket.setTimeout(0)` once a handshake completes, so open WebSockets are exempt.
   httpServer.setTimeout(config.handshakeTimeoutMs * 2);
 
-  const reliable = createReliableEndpoint(log);
+  const reliable = createReliableEndpoint(log, config.tetherStore ? { store: config.tetherStore } : {});
   // Read only when the metrics are collected, by which time `wss` exists.
   const metrics = new ServerMetrics(
     () => wss.clients.size,

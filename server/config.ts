@@ -41,6 +41,11 @@ export interface ServerConfig {
   readonly messageBurst: number;
   /** `HANDSHAKE_TIMEOUT_MS`: time to finish the request headers of an upgrade. Default 10000. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * `REDIS_URL` (`redis://` or `rediss://`): keep `/reliable`'s sessions in that Redis, shared by
+   * every server given the same URL, instead of in this process. Default unset (memory).
+   */
+  readonly redisUrl: string | undefined;
 }
 
 /** The environment variables {@link loadConfig} reads; all optional. */
@@ -58,7 +63,8 @@ export type ServerEnv = Readonly<
       | 'MAX_CONNECTIONS'
       | 'MESSAGE_RATE'
       | 'MESSAGE_BURST'
-      | 'HANDSHAKE_TIMEOUT_MS',
+      | 'HANDSHAKE_TIMEOUT_MS'
+      | 'REDIS_URL',
       string
     >
   >
@@ -127,6 +133,9 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
     messageRate: integer('MESSAGE_RATE', 'messageRate'),
     messageBurst: integer('MESSAGE_BURST', 'messageBurst'),
     handshakeTimeoutMs: integer('HANDSHAKE_TIMEOUT_MS', 'handshakeTimeoutMs'),
+    redisUrl: readVar<string | undefined>(env, 'REDIS_URL', undefined, (raw) =>
+      /^rediss?:\/\/[^\s]+$/.test(raw) ? raw : fail('REDIS_URL', raw, 'a redis:// or rediss:// URL'),
+    ),
   });
 }
 

@@ -1,9 +1,11 @@
 // Entry point of the dev server (`npm start`): the only module with side effects. It reads the
 // environment, listens, prints the URL, and shuts down cleanly on SIGINT / SIGTERM.
+import { createClient } from 'redis';
 import { createServer } from './app.js';
 import { loadConfig, type ServerConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { createLogger, type LogFields } from './logger.js';
+import { createLogger, errorMessage, type LogFields } from './logger.js';
+import { createRedisStore } from './tether/redis/index.js';
 
 let config: ServerConfig;
 try {
@@ -16,8 +18,22 @@ try {
 
 const logger = createLogger(config.logFormat);
 // Every other setting read from the environment is a createServer() option of the same name.
-const { log, logFormat, ...settings } = config;
-const server = createServer({ ...settings, logger, quiet: log === 'quiet' });
+const { log, logFormat, redisUrl, ...settings } = config;
+// REDIS_URL: `/reliable` keeps its sessions in Redis, so any server behind the same load balancer
+// resumes any session. Commands fail at once while Redis is unreachable (no offline queue): the
+// adapter then closes with 1011/1013 and clients retry, instead of waiting on a queue.
+const redis = redisUrl === undefined ? undefined : createClient({ url: redisUrl, disableOfflineQueue: true });
+redis?.on('error', (error: unknown) => logger.error(`[redis] ${errorMessage(error)}`));
+if (redis) {
+  try {
+    await redis.connect();
+  } catch (error) {
+    console.error(`Cannot connect to REDIS_URL: ${errorMessage(error)}`);
+    process.exit(1);
+  }
+}
+const tetherStore = redis ? createRedisStore({ client: redis }) : undefined;
+const server = createServer({ ...settings, logger, quiet: log === 'quiet', tetherStore });
 
 /**
  * The server's own lifecycle lines: plain on stdout for people (and the tests that look for
@@ -54,13 +70,16 @@ function stop(signal: NodeJS.Signals): void {
     event: 'shutdown',
     signal,
   });
-  server.close().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
+  server
+    .close()
+    .then(() => redis?.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { consoleLogger, type Logger, quietLogger } from './logger.js';
 import { DEFAULT_DEMO_DIR, DEFAULT_DIST_DIR } from './paths.js';
+import type { SessionStore } from './tether/store.js';
 import {
   EXPECTED_HOST,
   EXPECTED_HOST_NAME,
@@ -103,6 +104,13 @@ export interface ServerOptions {
    */
   quiet?: boolean;
   /**
+   * Where the `/reliable` endpoint keeps its tether.v1 sessions (`createTetherServer({ store })`).
+   * `npm start` passes a Redis store when `REDIS_URL` is set. Not closed by `close()`: its owner
+   * closes it after.
+   * @default the adapter's in-memory store
+   */
+  tetherStore?: SessionStore;
+  /**
    * Folder served at `/` (its `index.html` is the demo page). A missing folder gives 404s, not an error.
    * @default the repository's `demo/` folder
    */
@@ -128,6 +136,7 @@ export interface ResolvedServerOptions {
   readonly messageBurst: number;
   readonly handshakeTimeoutMs: number;
   readonly logger: Logger;
+  readonly tetherStore: SessionStore | undefined;
   readonly demoDir: string;
   readonly distDir: string;
 }
@@ -207,6 +216,7 @@ export function normalizeServerOptions(options: ServerOptions = {}): ResolvedSer
     messageBurst,
     handshakeTimeoutMs,
     logger: (options.quiet ?? d.quiet) ? quietLogger(baseLogger) : baseLogger,
+    tetherStore: options.tetherStore,
     demoDir,
     distDir,
   });

@@ -50,6 +50,7 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
   tether.on('session', (session) => {
     const shown = redactSessionId(session.id);
     const tag = `[reliable ${shown}]`;
+    // With a shared store (REDIS_URL) also a session new to this server, resumed from Redis.
     log.info(`${tag} new session`, { event: 'session', session: shown });
     session.on('message', (data, isBinary) => {
       // The same line as the plain echo's (the tutorial's `Data received: …`), per session.
@@ -74,6 +75,14 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
         event: 'detach',
         session: shown,
         code,
+      }),
+    );
+    session.on('released', ({ reason, unstored }) =>
+      log.info(`${tag} released (${reason}), ${unstored.length} message(s) not stored`, {
+        event: 'released',
+        session: shown,
+        reason,
+        unstored: unstored.length,
       }),
     );
     session.on('lost', ({ reason, undelivered }) =>

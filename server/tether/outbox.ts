@@ -47,7 +47,12 @@ export class Outbox {
     private readonly ttl: number,
     private readonly isAttached: () => boolean,
     private readonly hooks: OutboxHooks,
-    stored: { readonly recv: number; readonly sent: number; readonly acked: number; readonly written: number },
+    stored: {
+      readonly recv: number;
+      readonly sent: number;
+      readonly acked: number;
+      readonly written: number;
+    },
   ) {
     this.#recv = stored.recv;
     this.#storedSent = stored.sent;

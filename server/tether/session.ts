@@ -481,7 +481,8 @@ export class Session implements TetherSession {
   #stored(entries: readonly Outbound[], recv: number): void {
     for (const entry of entries) this.#write(entry);
     if (recv - this.#ackSent >= this.options.ackBatch) this.#flushAck();
-    else if (recv > this.#ackSent) this.#ackTimer ??= setTimeout(() => this.#flushAck(), this.options.ackDelay);
+    else if (recv > this.#ackSent)
+      this.#ackTimer ??= setTimeout(() => this.#flushAck(), this.options.ackDelay);
   }
 
   #write(entry: Outbound): void {

@@ -26,7 +26,8 @@ import { waitFor, waitUntil } from './next-event.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = join(root, 'dist/server/main.js');
-const template = join(root, 'deploy/nginx/nginx.conf');
+const defaultTemplate = 'deploy/nginx/nginx.conf';
+const UPSTREAM_NAMES = ['A', 'B', 'C'];
 const WAIT_MS = 10_000;
 
 /** Path of the nginx binary (Debian's package), or undefined when it is not installed. */
@@ -94,13 +95,24 @@ export class ProcessGroup {
   constructor(readonly prefix: string) {}
 
   /**
-   * Starts `node dist/server/main.js` on a free port of 127.0.0.1 with `LOG_FORMAT=json`, and
+   * Starts `node dist/server/main.js` on a free port of 127.0.0.1 (or `options.port`, e.g. to
+   * restart a killed server where nginx expects it) with `LOG_FORMAT=json` and `options.env`, and
    * resolves once it logged its URL. `onLog` sees each record as it is parsed.
    */
-  async startServer(onLog?: (record: LogRecord) => void): Promise<ServerProcess> {
+  async startServer(
+    onLog?: (record: LogRecord) => void,
+    options: { port?: number; env?: Record<string, string> } = {},
+  ): Promise<ServerProcess> {
     const child = spawn(process.execPath, [entry], {
       cwd: root,
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG: 'info', LOG_FORMAT: 'json' },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(options.port ?? 0),
+        LOG: 'info',
+        LOG_FORMAT: 'json',
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.servers.push(child);
@@ -132,23 +144,29 @@ export class ProcessGroup {
   }
 
   /**
-   * Fills deploy/nginx/nginx.conf for two upstreams and starts nginx in the foreground, resolving
-   * once `/healthz` answers through it. Only one nginx per group.
+   * Fills an nginx config template (deploy/nginx/nginx.conf by default, two upstreams; the
+   * deploy/redis one takes three) with the upstreams' ports as TETHER_UPSTREAM_A, _B, _C, and
+   * starts nginx in the foreground, resolving once `/healthz` answers through it. Only one nginx
+   * per group.
    */
-  async startNginx(upstreams: readonly [number, number]): Promise<NginxProcess> {
+  async startNginx(upstreams: readonly number[], template = defaultTemplate): Promise<NginxProcess> {
     if (this.nginx) throw new Error('startNginx(): this group already runs an nginx');
     const port = await freePort();
     const values: Record<string, string> = {
       TETHER_PREFIX: this.prefix,
       TETHER_LISTEN: `127.0.0.1:${port}`,
-      TETHER_UPSTREAM_A: `127.0.0.1:${upstreams[0]}`,
-      TETHER_UPSTREAM_B: `127.0.0.1:${upstreams[1]}`,
     };
-    const conf = (await readFile(template, 'utf8')).replace(/\$\{(TETHER_\w+)\}/g, (_, name: string) => {
-      const value = values[name];
-      if (value === undefined) throw new Error(`deploy/nginx/nginx.conf uses an unknown placeholder ${name}`);
-      return value;
+    upstreams.forEach((upstream, index) => {
+      values[`TETHER_UPSTREAM_${UPSTREAM_NAMES[index]}`] = `127.0.0.1:${upstream}`;
     });
+    const conf = (await readFile(join(root, template), 'utf8')).replace(
+      /\$\{(TETHER_\w+)\}/g,
+      (_, name: string) => {
+        const value = values[name];
+        if (value === undefined) throw new Error(`${template} uses an unknown placeholder ${name}`);
+        return value;
+      },
+    );
     const confPath = join(this.prefix, 'nginx.conf');
     await writeFile(confPath, conf);
     const child = spawn(NGINX as string, ['-e', 'stderr', '-p', this.prefix, '-c', confPath], {
