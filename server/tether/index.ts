@@ -8,6 +8,7 @@ export {
 export type { Listener } from './emitter.js';
 export { TetherServerError, type TetherServerErrorCode } from './errors.js';
 export { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
+export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { handleProtocols } from './negotiation.js';
 export type { Authorize, AuthorizeRequest } from './options.js';
 export {
@@ -21,6 +22,17 @@ export type {
   SendData,
   SessionEvents,
   SessionLost,
+  SessionReleased,
   SessionState,
   TetherSession,
 } from './session.js';
+export type {
+  Awaitable,
+  ClaimRequest,
+  ClaimResult,
+  SessionBatch,
+  SessionStore,
+  StoredPayload,
+  StoredSession,
+  StoreStats,
+} from './store.js';

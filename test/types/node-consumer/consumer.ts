@@ -1,7 +1,9 @@
 // Compiled by `npm run typecheck:consumer` (see tsconfig.json here); never run.
 import { type ClientOptions, jsonCodec, TetherError, WebSocketClient } from 'tether-ws';
 import { exactlyOnce } from 'tether-ws/exactly-once';
-import { createTetherServer } from 'tether-ws/server';
+import { createClient } from 'redis';
+import { createMemoryStore, createTetherServer } from 'tether-ws/server';
+import { createRedisStore } from 'tether-ws/server/redis';
 import { TetherWebSocket } from 'tether-ws/websocket';
 // The UMD subpath is loaded for its side effect, the global `TetherWS`.
 import 'tether-ws/tether-ws.umd.js';
@@ -21,6 +23,10 @@ client.send({ text: 'hi' });
 void client.close();
 
 const tether = createTetherServer({ resumeWindow: 10_000 });
+// A node-redis client is accepted as it is typed, as is the default store made explicit.
+const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+createTetherServer({ store: createRedisStore({ client: redis }) }).close();
+createTetherServer({ store: createMemoryStore({ maxSessions: 1000 }) }).close();
 tether.on('session', (session) => session.on('message', (data) => session.send(data)));
 
 const fromGlobal = new TetherWS.WebSocketClient('ws://127.0.0.1:8080/', { WebSocket });
