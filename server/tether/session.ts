@@ -435,7 +435,8 @@ export class Session implements TetherSession {
     Promise.resolve()
       .then(() => this.#store.remove(this.id, owner))
       .then(
-        (removed) => (removed ? this.#end('expired', undefined, undefined, false) : this.release('taken-over')),
+        (removed) =>
+          removed ? this.#end('expired', undefined, undefined, false) : this.release('taken-over'),
         () => this.release('store-unavailable'),
       );
   }

@@ -41,7 +41,9 @@ describe.skipIf(!RUN)('Redis restarted during a stream (appendonly, fsync always
       await client.connect();
       const tether = createTetherServer({ store: createRedisStore({ client, commandTimeout: 500 }) });
       tether.on('session', (session) => session.on('message', (data) => session.send(data)));
-      const server = await startWsServer((socket, request) => tether.handle(socket, request), { handleProtocols });
+      const server = await startWsServer((socket, request) => tether.handle(socket, request), {
+        handleProtocols,
+      });
       cleanups.push(async () => {
         tether.close();
         await server.close();

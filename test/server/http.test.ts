@@ -89,6 +89,7 @@ describe('HTTP routes', () => {
           'authorize-failed': 0,
           'max-sessions': 0,
           'session-rate': 0,
+          'store-unavailable': 0,
         },
         ended: { expired: 0, overflow: 0, evicted: 0, closed: 0 },
       },

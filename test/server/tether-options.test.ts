@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createTetherServer, DEFAULT_TETHER_OPTIONS, TetherServerError } from '../../server/tether/index.js';
 
 describe('createTetherServer() options', () => {
-  it('fills the documented defaults', () => {
-    expect(createTetherServer().options).toEqual({
+  it('fills the documented defaults, and gives each server a memory store of its own', () => {
+    const { store, ...options } = createTetherServer().options;
+    expect(store.shared).toBe(false);
+    expect(createTetherServer().options.store).not.toBe(store);
+    expect(options).toEqual({
       resumeWindow: 60_000,
       unacknowledgedResumeWindow: 10_000,
       maxBufferedMessages: 10_000,
@@ -19,7 +22,7 @@ describe('createTetherServer() options', () => {
       allowKeylessClients: false,
       authorize: undefined,
     });
-    expect(DEFAULT_TETHER_OPTIONS).toEqual(createTetherServer({}).options);
+    expect(DEFAULT_TETHER_OPTIONS).toEqual(options);
   });
 
   it('keeps an explicit 0 and Infinity where they are allowed', () => {

@@ -1,7 +1,8 @@
 // Compiled by `npm run typecheck:consumer` (see tsconfig.json here); never run.
+
+import { createClient } from 'redis';
 import { type ClientOptions, jsonCodec, TetherError, WebSocketClient } from 'tether-ws';
 import { exactlyOnce } from 'tether-ws/exactly-once';
-import { createClient } from 'redis';
 import { createMemoryStore, createTetherServer } from 'tether-ws/server';
 import { createRedisStore } from 'tether-ws/server/redis';
 import { TetherWebSocket } from 'tether-ws/websocket';
