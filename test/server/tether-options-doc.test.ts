@@ -28,7 +28,13 @@ describe('docs/server.md adapter options table', () => {
     expect(rows.get(name)).toBe(String(value));
   });
 
+  // Not in DEFAULT_TETHER_OPTIONS: each server gets a memory store of its own.
+  it('documents store, whose default is a new memory store per server', () => {
+    expect(rows.get('store')).toBe('createMemoryStore()');
+  });
+
   it('documents no option the adapter does not have', () => {
-    expect([...rows.keys()].filter((name) => !Object.hasOwn(DEFAULT_TETHER_OPTIONS, name))).toEqual([]);
+    const known = (name: string) => Object.hasOwn(DEFAULT_TETHER_OPTIONS, name) || name === 'store';
+    expect([...rows.keys()].filter((name) => !known(name))).toEqual([]);
   });
 });
