@@ -5,8 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import ws, { type WebSocketServer } from 'ws';
+import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { TetherWebSocket } from '../../client/websocket/index.js';
-import { waitFor } from '../helpers/next-event.js';
+import { createTetherServer, handleProtocols } from '../../server/tether/index.js';
+import { waitFor, waitUntil } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';
 
 const timeoutMs = 5000;
@@ -78,5 +80,49 @@ describe('tether-ws/websocket in Node with ws', () => {
     await waitFor(socket, 'open', { timeoutMs, failOn: ['close'] });
     const echoed = await waitFor<MessageEvent>(socket, 'message', { timeoutMs });
     expect(echoed.data).toBe('while away');
+  });
+
+  it('carries delivery: exactlyOnce(): what is sent across dropped connections arrives once, in order, both ways', async () => {
+    const tether = createTetherServer({ resumeWindow: 10_000 });
+    const atServer: string[] = [];
+    tether.on('session', (session) =>
+      session.on('message', (data) => {
+        atServer.push(String(data));
+        session.send(data);
+      }),
+    );
+    const server = await startWsServer((socket, request) => tether.handle(socket, request), {
+      handleProtocols,
+    });
+    const close = async () => {
+      await server.close();
+      tether.close();
+    };
+    servers.push({ wss: server.wss, close });
+    const socket = new TetherWebSocket(server.url, [], {
+      WebSocket,
+      delivery: exactlyOnce(),
+      minReconnectionDelay: 10,
+      reconnect: { jitter: 0 },
+    });
+    sockets.push(socket);
+    const echoed: string[] = [];
+    socket.onmessage = (event) => echoed.push(String(event.data));
+    let reopened = 0;
+    socket.addEventListener('open', () => reopened++);
+    const expected = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    for (const [i, text] of expected.entries()) {
+      socket.send(text);
+      // Cut every connection three times along the way, written-but-unacknowledged messages included.
+      if (i % 20 === 10) {
+        await waitUntil(() => atServer.length > i - 5, { timeoutMs, message: `the server to get m${i - 5}` });
+        for (const client of server.wss.clients) client.terminate();
+      }
+    }
+    await waitUntil(() => echoed.length === expected.length, { timeoutMs, message: 'every echo' });
+    expect(atServer).toEqual(expected);
+    expect(echoed).toEqual(expected);
+    expect(socket.protocol).toBe('tether.v1');
+    expect(reopened).toBeGreaterThanOrEqual(4);
   });
 });

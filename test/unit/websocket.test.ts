@@ -468,6 +468,22 @@ describe('TetherWebSocket', () => {
       expect(socket.retryCount).toBe(0);
     });
 
+    it('passes the client’s own options through: a heartbeat pings, hides the pong, and drops a silent connection', async () => {
+      const socket = open({ heartbeat: { interval: 1000, timeout: 500 } });
+      const log = record(socket);
+      await tick();
+      const fake = sockets[0] as FakeSocket;
+      fake.serverOpen();
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(fake.sent).toEqual(['__ping__']);
+      fake.serverMessage('__pong__');
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(fake.sent).toEqual(['__ping__', '__ping__']);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(log).toEqual(['open', 'error', 'close:1006:false']);
+      expect(socket.readyState).toBe(TetherWebSocket.CLOSED);
+    });
+
     it('rejects a peer name together with the tether-ws option it stands for', () => {
       const fake = fakeWebSocket();
       expect(
