@@ -67,6 +67,34 @@ describe('README and docs/', () => {
     expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
   });
 
+  it.each([
+    ['tether-ws', 'client/index.ts'],
+    ['tether-ws/exactly-once', 'client/exactly-once/index.ts'],
+  ])('docs/api.md lists exactly what %s exports, values and types', (entry, source) => {
+    // client/index.ts re-exports only, in `export { ... }` / `export type { ... }` lists, plus the
+    // functions and constants an entry defines itself.
+    const code = read(source);
+    const names = (pattern: RegExp) =>
+      [...code.matchAll(pattern)]
+        .flatMap((match) => (match[1] as string).split(','))
+        .map((name) => name.trim());
+    const values = [
+      ...names(/^export \{([^}]*)\}/gm),
+      ...[...code.matchAll(/^export (?:function|const|class) (\w+)/gm)].map((match) => match[1] as string),
+    ];
+    const types = names(/^export type \{([^}]*)\}/gm);
+    const row = read('docs/api.md')
+      .split('\n')
+      .find((line) => line.startsWith(`| \`${entry}\` |`));
+    const [, , documentedValues = '', documentedTypes = ''] = row?.split('|') ?? [];
+    const listed = (cell: string) =>
+      [...cell.replace(/\([^)]*\)/g, '').matchAll(/`(\w+)`/g)].map((match) => match[1] as string).sort();
+    expect({ values: listed(documentedValues), types: listed(documentedTypes) }).toEqual({
+      values: values.filter(Boolean).sort(),
+      types: types.filter(Boolean).sort(),
+    });
+  });
+
   it("keeps the README's two commands and the unit-test command", () => {
     const readme = read('README.md');
     expect(readme).toContain('npm install && npm run demo');

@@ -30,6 +30,10 @@ createTetherServer({ store: createRedisStore({ client: redis }) }).close();
 createTetherServer({ store: createMemoryStore({ maxSessions: 1000 }) }).close();
 tether.on('session', (session) => session.on('message', (data) => session.send(data)));
 
+// The drop-in entry, fed `ws` too.
+const dropIn = new TetherWebSocket('ws://127.0.0.1:8080/', [], { WebSocket });
+dropIn.close();
+
 const fromGlobal = new TetherWS.WebSocketClient('ws://127.0.0.1:8080/', { WebSocket });
 void fromGlobal.open();
 void NotExported;
