@@ -50,6 +50,14 @@ const entryChecks = [
   ['dist/websocket.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(websocket)],
   ['dist/websocket.js does not bundle its own copy of the client', !websocket.includes('RETRIES_EXHAUSTED')],
 ];
+// A page's bundler usually puts the websocket entry in one chunk with the core, where the names
+// they share (readyState, binaryType, ...) compress once: what the entry adds there, for comparison
+// with its own file's size above.
+{
+  const joined = `${core}\n${websocket.replace(/^import[^;]*;/, '')}`;
+  const added = sizesOf(Buffer.from(joined)).gzip - sizesOf(Buffer.from(core)).gzip;
+  console.log(`size: dist/websocket.js adds ${added} B gzip when bundled in one chunk with the core`);
+}
 for (const [check, ok] of entryChecks) {
   console.log(`entries: ${check}: ${ok ? 'ok' : 'FAILED'}`);
   if (!ok) failed = true;
