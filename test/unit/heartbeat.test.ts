@@ -9,7 +9,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 const INTERVAL = 1000;
 const TIMEOUT = 500;
@@ -17,12 +17,12 @@ const MIN_DELAY = 100;
 
 useMockClock();
 
-/** mock-socket's WebSocket, recording what the client writes at the moment it writes it. */
+/** The fake network's WebSocket, recording what the client writes at the moment it writes it. */
 function recordingWebSocket() {
   const writes: unknown[][] = [];
   class Recording extends MockWebSocket {
     readonly #mine: unknown[] = [];
-    constructor(url: string | URL, protocols?: string | string[]) {
+    constructor(url: string, protocols?: string | string[]) {
       super(url, protocols);
       writes.push(this.#mine);
     }
