@@ -1,9 +1,9 @@
 import type { CloseInfo } from './close.js';
 import type { MessageData } from './codec.js';
 import type { Connection } from './connection.js';
-import type { SocketBinaryType, WebSocketLike } from './options.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
+import type { SocketBinaryType, WebSocketLike } from './options.js';
 import type { HeldMessages, QueuedMessage } from './queue.js';
 
 /**

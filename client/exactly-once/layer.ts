@@ -1,8 +1,8 @@
 import { CLOSE_CODES, TetherError } from 'tether-ws';
 import type { CloseInfo } from '../close.js';
 import type { MessageData } from '../codec.js';
-import type { WebSocketLike } from '../options.js';
 import type { Connection } from '../connection.js';
+import type { WebSocketLike } from '../options.js';
 import type { QueuedMessage } from '../queue.js';
 import type { Dial, Retry, Transport, TransportListener } from '../transport.js';
 import { decodeFrame, encodeMessage, TETHER_PROTOCOL } from './frames.js';
