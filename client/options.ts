@@ -3,29 +3,10 @@ import { NO_RETRY_CODES } from './close.js';
 import type { Codec, MessageData, SendData } from './codec.js';
 import { isSendable, passthroughCodec } from './codec.js';
 import { invalid } from './errors.js';
+import type { SocketBinaryType, WebSocketConstructor } from './socket.js';
 import type { Delivery } from './transport.js';
 
-/** What `binaryType` accepts in every environment (the DOM's `BinaryType`, without needing the DOM library). */
-export type SocketBinaryType = 'blob' | 'arraybuffer';
-
-/**
- * The part of a WebSocket the client uses. Written out rather than taken from the DOM library, so
- * that the browser's `WebSocket`, `ws`'s (Node) and test doubles all fit as they are typed, and a
- * project without the DOM library can read these types.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  readonly protocol: string;
-  readonly bufferedAmount: number;
-  binaryType: string;
-  send(data: SendData): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
-  removeEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
-}
-
-/** The `WebSocket` constructor to use: the browser's own, `ws`'s in Node, or a test double. */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+export type { SocketBinaryType, WebSocketConstructor, WebSocketLike } from './socket.js';
 
 export interface ReconnectOptions {
   /** Base delay before the first retry, in ms. @default 1000 */
