@@ -1,5 +1,3 @@
-import { invalid, TetherError } from './errors.js';
-
 /** What a browser `WebSocket` delivers in a `message` event. */
 export type MessageData = string | ArrayBuffer | Blob;
 /** What a browser `WebSocket` accepts in `send()`. */
@@ -36,13 +34,16 @@ export function jsonCodec<In = unknown, Out = unknown>(): Codec<In, Out> {
   };
 }
 
-/**
- * Bytes a message occupies on the wire (UTF-8 for text, as `WebSocket.send()` encodes it: a lone
- * surrogate becomes U+FFFD, 3 bytes), used for `queue.maxBytes` and the close reason's limit.
- */
+/** Bytes a message occupies on the wire (UTF-8 for text), used for `queue.maxBytes`. */
 export function byteLength(data: SendData): number {
-  if (typeof data === 'string') return new TextEncoder().encode(data).length;
-  return 'size' in data ? data.size : data.byteLength;
+  if (typeof data !== 'string') return 'size' in data ? data.size : data.byteLength;
+  let bytes = 0;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    // A surrogate pair is one 4-byte code point: each half counts 2.
+    bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+  }
+  return bytes;
 }
 
 /** True for every type `WebSocket.send()` accepts. */
@@ -53,20 +54,4 @@ export function isSendable(data: unknown): data is SendData {
     ArrayBuffer.isView(data) ||
     (typeof Blob !== 'undefined' && data instanceof Blob)
   );
-}
-
-/**
- * Encodes an outbound value, before anything changes: `ENCODE_FAILED` if the codec throws, a
- * TetherTypeError if the result is not something `WebSocket.send()` accepts.
- */
-export function toWire<Out>(codec: Codec<unknown, Out>, data: Out): SendData {
-  let wire: unknown;
-  try {
-    wire = codec.encode(data);
-  } catch (cause) {
-    throw new TetherError('ENCODE_FAILED', `codec.encode threw: ${cause}`, { cause, data });
-  }
-  if (!isSendable(wire))
-    throw invalid('argument', 'data', wire, 'a string, ArrayBuffer, ArrayBufferView or Blob');
-  return wire;
 }

@@ -1,5 +1,3 @@
-import { invalid } from './errors.js';
-
 /**
  * A small typed event emitter. `on()` returns its own unsubscribe function. Emitting iterates over
  * a snapshot, so a listener that unsubscribes (itself or another) during an emit cannot make
@@ -17,7 +15,6 @@ export class Emitter<Events extends Record<keyof Events, any>> {
   }
 
   on<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
-    checkListener(listener);
     // Replacing the array (rather than mutating it) keeps in-flight emits on their snapshot.
     this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
     return () => this.off(type, listener);
@@ -25,7 +22,6 @@ export class Emitter<Events extends Record<keyof Events, any>> {
 
   /** Like `on()`, for one event; the wrapper remembers `listener` so that `off(type, listener)` finds it. */
   once<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
-    checkListener(listener);
     const wrapper = Object.assign(
       (payload: Events[K]) => {
         off();
@@ -59,8 +55,4 @@ export class Emitter<Events extends Record<keyof Events, any>> {
   count(type: keyof Events): number {
     return this.#listeners[type]?.length ?? 0;
   }
-}
-
-function checkListener(listener: unknown): void {
-  if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
 }

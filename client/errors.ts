@@ -1,62 +1,40 @@
 /**
- * Every error code, each with when it happens. `TetherErrorCode` is the union of these keys; a
- * delivery mode adds its own codes here (`tether-ws/exactly-once` adds `PROTOCOL_UNSUPPORTED` and
- * `PROTOCOL_ERROR`), so the core carries no code it never raises. Branch on `code`, never on
- * `message`: the wording may improve, the codes will not change.
+ * Every error tether-ws creates carries a stable `code`. Branch on `code`, never on `message`:
+ * the wording may improve, the codes will not change.
  */
-export interface TetherErrorCodes {
+export type TetherErrorCode =
   /** An argument or option is of the wrong type (thrown as {@link TetherTypeError}). */
-  INVALID_ARGUMENT: true;
+  | 'INVALID_ARGUMENT'
   /** An argument or option is out of range (thrown as {@link TetherRangeError}). */
-  OUT_OF_RANGE: true;
+  | 'OUT_OF_RANGE'
   /** `queue.overflow` is `'throw'` and the queue is full (thrown by `send()`). */
-  QUEUE_FULL: true;
+  | 'QUEUE_FULL'
   /** `codec.encode` threw (thrown by `send()`); the original error is in `cause`. */
-  ENCODE_FAILED: true;
+  | 'ENCODE_FAILED'
   /** `codec.decode` threw on an inbound message (`error` event); the raw data is in `data`. */
-  DECODE_FAILED: true;
+  | 'DECODE_FAILED'
   /** The underlying socket reported an error, or its constructor threw (`error` event). */
-  SOCKET_ERROR: true;
+  | 'SOCKET_ERROR'
   /** A connection attempt was still connecting after `connectTimeout` (`error` event). */
-  CONNECT_TIMEOUT: true;
+  | 'CONNECT_TIMEOUT'
   /** No message at all arrived within `heartbeat.timeout` of a ping (`error` event). */
-  HEARTBEAT_TIMEOUT: true;
+  | 'HEARTBEAT_TIMEOUT'
   /** The URL function threw, rejected or returned an invalid URL (`error` event). */
-  URL_FAILED: true;
+  | 'URL_FAILED'
   /** `reconnect.maxRetries` was reached; the client is now closed (`error` event, `open()` rejects). */
-  RETRIES_EXHAUSTED: true;
+  | 'RETRIES_EXHAUSTED'
   /** The client was closed before the connection `open()` waited for (`open()` rejects). */
-  CLOSED: true;
+  | 'CLOSED'
   /** An event listener or `shouldReconnect` threw; the error is in `cause` (`error` event). */
-  LISTENER_ERROR: true;
-}
+  | 'LISTENER_ERROR'
+  /** Exactly-once: the server did not select the `tether.v1` subprotocol (`error` event). */
+  | 'PROTOCOL_UNSUPPORTED'
+  /** Exactly-once: the server broke the `tether.v1` protocol; the connection is dropped and resumed (`error` event). */
+  | 'PROTOCOL_ERROR';
 
-export type TetherErrorCode = keyof TetherErrorCodes;
-
-/**
- * Carried by every error tether-ws creates. `Symbol.for` is one registry for the whole page, so two
- * copies of the library (two bundles, an iframe) recognise each other's errors, which `instanceof`
- * on a class alone cannot do.
- */
-const BRAND = Symbol.for('tether-ws.error');
-
-/**
- * True for every error tether-ws throws or emits: `TetherError`, `TetherTypeError` and
- * `TetherRangeError`, from this copy of the library or any other. `instanceof TetherError` gives
- * the same answer.
- */
-export function isTetherError(value: unknown): value is TetherError | TetherTypeError | TetherRangeError {
-  return (value as { [BRAND]?: unknown } | null)?.[BRAND] === true;
-}
-
-/**
- * Base class of every error tether-ws emits, or throws at run time. `error instanceof TetherError`
- * is true for all of them, including `TetherTypeError` and `TetherRangeError` (which extend the
- * built-in `TypeError` and `RangeError`): recognise all of them, from any copy of the library, with {@link isTetherError}.
- */
+/** Base class of every error tether-ws emits, or throws at run time. */
 export class TetherError extends Error {
   override name = 'TetherError';
-  readonly [BRAND] = true;
   /** Raw data involved, if any: the undecodable message (`DECODE_FAILED`), the unsent one (`ENCODE_FAILED`, `QUEUE_FULL`). */
   readonly data?: unknown;
 
@@ -90,7 +68,6 @@ function describeInvalid(kind: string, name: string, value: unknown, expected: s
 export class TetherTypeError extends TypeError {
   override name = 'TetherTypeError';
   readonly code = 'INVALID_ARGUMENT';
-  readonly [BRAND] = true;
   /**
    * @param kind `'argument'` (of a method or the constructor) or `'option'`.
    * @param argument The argument or option at fault, e.g. `"reconnect.factor"`.
@@ -111,7 +88,6 @@ export class TetherTypeError extends TypeError {
 export class TetherRangeError extends RangeError {
   override name = 'TetherRangeError';
   readonly code = 'OUT_OF_RANGE';
-  readonly [BRAND] = true;
   /** The same parameters as {@link TetherTypeError}'s. */
   constructor(
     kind: 'argument' | 'option',

@@ -1,10 +1,12 @@
-import type { CloseInfo } from './close.js';
 import type { TetherError } from './errors.js';
 import type { DropReason } from './queue.js';
 import type { ConnectionState } from './state.js';
 
 /** Payload of `close`: the socket's close frame, and whether the client will try again. */
-export interface CloseEvent extends CloseInfo {
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  wasClean: boolean;
   /** True when a retry is scheduled; false once the client is `closed`. */
   willReconnect: boolean;
 }
@@ -31,6 +33,12 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   state: { from: ConnectionState; to: ConnectionState };
   /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
   drop: { data: Out; reason: DropReason };
-  // A delivery mode adds the events only it emits (tether-ws/exactly-once adds `session-lost`)
-  // by declaration merging into this interface, so that the core declares none of them.
+  /**
+   * Exactly-once only: a session ended without being resumed: `'not-resumed'` (the server no longer
+   * knew it), `'expired'` (`resumeWindow` passed while disconnected), `'closed'` (your `close()`, or
+   * the server ended it, e.g. its buffer overflowed). `undelivered` holds, in order, every
+   * message that was written but never acknowledged by the server: it may or may not have reached
+   * the server's application, and it is not resent. Messages never written stay queued.
+   */
+  'session-lost': { reason: 'not-resumed' | 'expired' | 'closed'; undelivered: Out[] };
 }

@@ -1,12 +1,37 @@
-import type { CloseInfo } from './close.js';
-import { NO_RETRY_CODES } from './close.js';
 import type { Codec, MessageData, SendData } from './codec.js';
 import { isSendable, passthroughCodec } from './codec.js';
+import type { Delivery } from './delivery.js';
 import { invalid } from './errors.js';
-import type { SocketBinaryType, WebSocketConstructor } from './socket.js';
-import type { Delivery } from './transport.js';
 
-export type { SocketBinaryType, WebSocketConstructor, WebSocketLike } from './socket.js';
+/** What `close` listeners and `shouldReconnect` receive about a closed socket. */
+export interface CloseInfo {
+  /** Close code (RFC 6455 §7.4). 1006 when the connection dropped, timed out or failed to open. */
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+/** What `binaryType` accepts in every environment (the DOM's `BinaryType`, without needing the DOM library). */
+export type SocketBinaryType = 'blob' | 'arraybuffer';
+
+/**
+ * The part of a WebSocket the client uses. Written out rather than taken from the DOM library, so
+ * that the browser's `WebSocket`, `ws`'s (Node) and mock-socket's all fit as they are typed, and a
+ * project without the DOM library can read these types.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  readonly bufferedAmount: number;
+  binaryType: string;
+  send(data: SendData): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
+  removeEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: unknown) => void): void;
+}
+
+/** The `WebSocket` constructor to use: the browser's own, mock-socket's, or `ws`'s in Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 export interface ReconnectOptions {
   /** Base delay before the first retry, in ms. @default 1000 */
@@ -111,6 +136,14 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
   random?: () => number;
 }
 
+/** Close codes after which the default `shouldReconnect` stops: retrying cannot help. */
+export const NO_RETRY_CODES: readonly number[] = [
+  1002, // protocol error: the client and server disagree on the protocol itself
+  1003, // unsupported data: the server will refuse the same data again
+  1008, // policy violation: e.g. refused origin or authentication, retrying is pointless
+  1010, // mandatory extension missing: the handshake will fail the same way
+];
+
 /** Every default, in one place. The options table of docs/api.md is checked against this object by a test. */
 export const DEFAULT_OPTIONS = {
   protocols: [] as string[],
@@ -160,50 +193,42 @@ export type ResolvedOptions<In, Out> = Readonly<
 
 /** The longest delay `setTimeout` honours; a larger one fires at once. */
 const MAX_TIMER = 2_147_483_647;
-// The rules below are keyed by full path (`heartbeat.timeout`, not `timeout`), so that an option
-// added to another group cannot inherit a rule by sharing a leaf name.
 /** Numeric options that may be Infinity (none of them is a timer delay). */
-const UNBOUNDED = ['reconnect.maxRetries', 'queue.maxMessages', 'queue.maxBytes', 'highWaterMark'];
+const UNBOUNDED = ['maxRetries', 'maxMessages', 'maxBytes', 'highWaterMark'];
 /** Numeric options that must be integers. */
-const INTEGERS = ['reconnect.maxRetries', 'queue.maxMessages'];
+const INTEGERS = ['maxRetries', 'maxMessages'];
 /** Numeric options whose minimum is 1 rather than 0. */
-const AT_LEAST_ONE = [
-  'connectTimeout',
-  'closeTimeout',
-  'reconnect.factor',
-  'heartbeat.interval',
-  'heartbeat.timeout',
-];
+const AT_LEAST_ONE = ['connectTimeout', 'closeTimeout', 'factor', 'interval', 'timeout'];
 const CHOICES: Record<string, readonly string[]> = {
   binaryType: ['blob', 'arraybuffer'],
-  'queue.overflow': ['drop-oldest', 'drop-newest', 'throw'],
+  overflow: ['drop-oldest', 'drop-newest', 'throw'],
 };
 
-/** Checks the option at `path` against the rules for that path and the kind of its default. */
-function check(path: string, value: unknown, fallback: unknown): unknown {
+/** Checks one value against the kind of its default; `key` picks the rules, `name` is for messages. */
+function check(key: string, name: string, value: unknown, fallback: unknown): unknown {
   const kind = typeof fallback;
   if (kind === 'number') {
-    const min = AT_LEAST_ONE.includes(path) ? 1 : 0;
-    const infinite = UNBOUNDED.includes(path);
-    const integer = INTEGERS.includes(path);
-    const max = path === 'reconnect.jitter' ? 1 : infinite ? Number.POSITIVE_INFINITY : MAX_TIMER;
+    const min = AT_LEAST_ONE.includes(key) ? 1 : 0;
+    const infinite = UNBOUNDED.includes(key);
+    const integer = INTEGERS.includes(key);
+    const max = key === 'jitter' ? 1 : infinite ? Number.POSITIVE_INFINITY : MAX_TIMER;
     const expected = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
-    if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', path, value, expected);
+    if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', name, value, expected);
     if (value < min || value > max || (integer && value !== max && !Number.isInteger(value))) {
-      throw invalid('option', path, value, expected, true);
+      throw invalid('option', name, value, expected, true);
     }
-  } else if (path === 'delivery') {
+  } else if (key === 'delivery') {
     // A mode is an object made by its own entry point (exactlyOnce()), so its code is opt-in.
-    // `typeof object` first: a function with a `start` property is not a mode either.
+    // `typeof object` first: a string has a `link` method too (String.prototype.link).
     const mode = typeof value === 'object' ? (value as Partial<Delivery> | null) : undefined;
-    if (value !== 'best-effort' && typeof mode?.start !== 'function') {
-      throw invalid('option', path, value, '"best-effort" or exactlyOnce() from "tether-ws/exactly-once"');
+    if (value !== 'best-effort' && typeof mode?.link !== 'function') {
+      throw invalid('option', name, value, '"best-effort" or exactlyOnce() from "tether-ws/exactly-once"');
     }
-  } else if (CHOICES[path] && !CHOICES[path].includes(value as string)) {
-    const expected = `one of ${CHOICES[path].map((c) => `"${c}"`).join(', ')}`;
-    throw invalid('option', path, value, expected, typeof value === 'string');
+  } else if (CHOICES[key] && !CHOICES[key].includes(value as string)) {
+    const expected = `one of ${CHOICES[key].map((c) => `"${c}"`).join(', ')}`;
+    throw invalid('option', name, value, expected, typeof value === 'string');
   } else if (kind !== 'string' && kind !== 'object' && typeof value !== kind) {
-    throw invalid('option', path, value, kind === 'function' ? 'a function' : 'true or false');
+    throw invalid('option', name, value, kind === 'function' ? 'a function' : 'true or false');
   }
   return value;
 }
@@ -230,7 +255,7 @@ function resolve<T extends object>(
     const value = (given as Record<string, unknown>)[key] ?? fallback;
     const name = prefix ? `${prefix}.${key}` : key;
     const nested = fallback && typeof fallback === 'object' && !Array.isArray(fallback);
-    out[key] = nested ? resolve(fallback, value, name, name !== 'queue') : check(name, value, fallback);
+    out[key] = nested ? resolve(fallback, value, name, key !== 'queue') : check(key, name, value, fallback);
   }
   return Object.freeze(out) as T;
 }
@@ -276,13 +301,13 @@ export function normalizeOptions<In, Out>(
     );
   }
   const codec = (given.codec ?? passthroughCodec) as Codec<In, Out>;
-  for (const part of ['encode', 'decode'] as const) check(`codec.${part}`, codec?.[part], check);
-  check('WebSocket', given.WebSocket ?? check, check);
+  for (const part of ['encode', 'decode'] as const) check(part, `codec.${part}`, codec?.[part], check);
+  check('', 'WebSocket', given.WebSocket ?? check, check);
   return Object.freeze({
     ...resolved,
     protocols: list,
     codec,
     WebSocket: given.WebSocket,
-    random: check('random', given.random ?? Math.random, check) as () => number,
+    random: check('', 'random', given.random ?? Math.random, check) as () => number,
   });
 }

@@ -9,102 +9,118 @@ type QueueLimits = (typeof DEFAULT_OPTIONS)['queue'];
 export interface QueuedMessage<Out> {
   data: Out;
   wire: SendData;
-  /** Bytes on the wire (UTF-8 for text); counted by the queue when it first needs them. */
-  bytes?: number;
+  bytes: number;
+  /** Sequence number in the exactly-once session, assigned when first written. */
+  seq?: number;
 }
 
 /** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
 export type DropReason = 'queue-full' | 'too-large';
 
 /**
- * Messages a delivery mode still holds after writing them (exactly-once: until the server
- * acknowledges them). They count against the queue's limits, but the queue never evicts them: a
- * written message may already have reached the server, so it cannot be taken back.
- */
-export interface HeldMessages {
-  readonly length: number;
-  readonly bytes: number;
-}
-
-/**
- * Bounded FIFO of the messages `send()` accepted and nothing has written yet. It never drops
- * silently: every eviction or refusal goes to `onDrop`, and with `overflow: 'throw'` the queue is
- * left unchanged and `push()` throws `QUEUE_FULL`.
+ * Bounded FIFO of outbound messages, the single owner of everything sent. In exactly-once mode it
+ * also keeps messages that were written but not yet acknowledged (`written`), so they can be resent
+ * after a reconnect. It never drops silently: every eviction or refusal goes to `onDrop`, and with
+ * `overflow: 'throw'` the queue is left unchanged and `push()` throws `QUEUE_FULL`.
+ *
+ * ```
+ *   spent slots | written, awaiting ack | not yet written
+ *               ^ #head                 ^ #sent
+ * ```
  */
 export class OutboundQueue<Out> {
-  /** Keyed by a running number, so that taking the oldest is O(1) (`Array#shift` is O(n)). */
-  readonly #items = new Map<number, QueuedMessage<Out>>();
+  /** Slots before `#head` are spent and compacted away in bulk. */
+  #items: Array<QueuedMessage<Out> | undefined> = [];
   #head = 0;
+  #sent = 0;
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
-  /** Bytes currently queued. */
+  /** Bytes currently held. */
   bytes = 0;
 
-  constructor(
-    limits: QueueLimits,
-    onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void,
-    /** What the delivery mode holds, if it holds anything (exactly-once). */
-    readonly held?: HeldMessages,
-  ) {
+  constructor(limits: QueueLimits, onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void) {
     this.#limits = limits;
     this.#onDrop = onDrop;
   }
 
+  /** Messages held: written and awaiting an ack, plus not yet written. */
   get length(): number {
-    return this.#items.size;
+    return this.#items.length - this.#head;
+  }
+
+  /** Messages not yet written. */
+  get unsent(): number {
+    return this.#items.length - this.#sent;
+  }
+
+  /** The oldest message not yet written. */
+  nextUnsent(): QueuedMessage<Out> | undefined {
+    return this.#items[this.#sent];
+  }
+
+  /** Marks `nextUnsent()` as written: it stays held until `ack()` covers its `seq`. */
+  markWritten(): void {
+    this.#sent++;
+  }
+
+  /** Releases written messages whose `seq` is at most `seq` (a cumulative acknowledgement). */
+  ack(seq: number): void {
+    let message = this.#items[this.#head];
+    while (message && this.#head < this.#sent && (message.seq as number) <= seq) {
+      this.shift();
+      message = this.#items[this.#head];
+    }
+  }
+
+  /** After a resume: written-but-unacknowledged messages are to be written again, in order. */
+  rewind(): void {
+    this.#sent = this.#head;
   }
 
   /**
-   * Whether a message written now, bypassing the queue, may be kept by the delivery mode: always
-   * when the mode keeps nothing (best-effort), else only within the limits.
+   * Removes and returns every message that was written at least once and not acknowledged (the
+   * session that numbered them is gone). They are the oldest ones: seqs are assigned in order.
    */
-  admits(message: QueuedMessage<Out>): boolean {
-    return !this.held || this.#fits(message);
+  takeWritten(): Array<QueuedMessage<Out>> {
+    const taken: Array<QueuedMessage<Out>> = [];
+    while (this.#items[this.#head]?.seq !== undefined) taken.push(this.shift() as QueuedMessage<Out>);
+    return taken;
   }
 
   /** Appends a message; returns false if the message itself was refused (and reported). */
-  push(message: QueuedMessage<Out>): boolean {
+  push(data: Out, wire: SendData): boolean {
     const { maxMessages, maxBytes, overflow } = this.#limits;
-    const fits = this.#fits(message);
-    const bytes = message.bytes as number;
-    if (overflow === 'throw' && !fits) {
-      const [count, held] = this.total();
-      throw new TetherError('QUEUE_FULL', `Queue full: ${count} messages, ${held} bytes`, {
-        data: message.data,
+    const message = { data, wire, bytes: byteLength(wire) };
+    const fits = () => this.length < maxMessages && this.bytes + message.bytes <= maxBytes;
+    if (overflow === 'throw' && !fits()) {
+      throw new TetherError('QUEUE_FULL', `Queue full: ${this.length} messages, ${this.bytes} bytes`, {
+        data,
       });
     }
-    const tooLarge = bytes > maxBytes || !maxMessages;
-    if (!tooLarge && overflow === 'drop-oldest') {
-      while (this.length > 0 && !this.#fits(message))
-        this.#onDrop(this.shift() as QueuedMessage<Out>, 'queue-full');
-    }
-    if (tooLarge || !this.#fits(message)) {
+    const tooLarge = message.bytes > maxBytes || !maxMessages;
+    if (tooLarge || (overflow === 'drop-newest' && !fits())) {
       this.#onDrop(message, tooLarge ? 'too-large' : 'queue-full');
       return false;
     }
-    this.#items.set(this.#head + this.length, message);
-    this.bytes += bytes;
+    while (!fits()) this.#onDrop(this.shift() as QueuedMessage<Out>, 'queue-full');
+    this.#items.push(message);
+    this.bytes += message.bytes;
     return true;
   }
 
-  /** Removes and returns the oldest message. */
+  /** Removes and returns the oldest message, in O(1): `Array#shift` is O(n) on long arrays. */
   shift(): QueuedMessage<Out> | undefined {
-    const message = this.#items.get(this.#head);
+    const message = this.#items[this.#head];
     if (message) {
-      this.#items.delete(this.#head++);
-      this.bytes -= message.bytes as number;
+      this.#items[this.#head++] = undefined;
+      this.#sent = Math.max(this.#sent, this.#head);
+      this.bytes -= message.bytes;
+      if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
+        this.#items = this.#items.slice(this.#head);
+        this.#sent -= this.#head;
+        this.#head = 0;
+      }
     }
     return message;
-  }
-
-  /** Messages and bytes counted against the limits: these, and those the delivery mode holds. */
-  total(): [number, number] {
-    return [this.length + (this.held?.length ?? 0), this.bytes + (this.held?.bytes ?? 0)];
-  }
-
-  #fits(message: QueuedMessage<Out>): boolean {
-    message.bytes ??= byteLength(message.wire);
-    const [count, bytes] = this.total();
-    return count < this.#limits.maxMessages && bytes + message.bytes <= this.#limits.maxBytes;
   }
 }

@@ -2,8 +2,8 @@ import type { MessageData, SendData } from '../codec.js';
 import type { SocketBinaryType } from '../options.js';
 
 /**
- * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used with
- * `delivery: exactlyOnce()`. Pure helpers: the connection owns sockets, the mode owns timers.
+ * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used when
+ * `delivery` is `'exactly-once'`. Pure helpers: the client owns sockets and timers.
  */
 export const TETHER_PROTOCOL = 'tether.v1';
 /** Query parameter carrying the session id, so a load balancer can route a session to its server. */

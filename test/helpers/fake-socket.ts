@@ -1,16 +1,8 @@
 /**
- * The one `WebSocket` double of the unit tests. It behaves like a browser's socket where the
- * client's logic depends on it (a refused connection closes with 1006, `send()` on a closing socket
- * is silently discarded, `bufferedAmount` grows with what is written), and adds what a test needs:
- * a `bufferedAmount` the test controls, every frame written, and a count of the listeners added and
- * removed. It never patches a global: the client gets it through the `WebSocket` option.
- *
- * Two ways to drive it:
- * - by hand (`fakeWebSocket()`): nothing happens by itself except the close that follows `close()`
- *   (one microtask later, as a browser delivers it asynchronously); the test opens, feeds and drops
- *   each socket with `serverOpen()`, `serverMessage()`, `serverClose()`;
- * - through a fake network (`test/helpers/mock.ts`): sockets connect to an in-process server after
- *   `NETWORK_DELAY` of fake time.
+ * A hand-driven `WebSocket` for unit tests that need what mock-socket lacks: a `bufferedAmount`
+ * the test controls, and a count of the listeners the client adds and removes. Nothing happens by
+ * itself except the close that follows `close()` (one microtask later, as a browser delivers it
+ * asynchronously); the test opens, feeds and drops each socket explicitly.
  */
 import type { WebSocketConstructor } from '../../client/index.js';
 
@@ -60,10 +52,8 @@ export class FakeSocket {
     return counts;
   }
 
-  /** As a browser: throws while connecting, discards once closing (WHATWG WebSockets, send()). */
   send(data: unknown): void {
-    if (this.readyState === FakeSocket.CONNECTING) throw new Error('send() while CONNECTING');
-    if (this.readyState !== FakeSocket.OPEN) return;
+    if (this.readyState !== FakeSocket.OPEN) throw new Error(`send() in readyState ${this.readyState}`);
     this.sent.push(data);
     this.bufferedAmount += typeof data === 'string' ? new TextEncoder().encode(data).length : 0;
     this.peakBuffered = Math.max(this.peakBuffered, this.bufferedAmount);
@@ -80,26 +70,21 @@ export class FakeSocket {
   /** The handshake completed: `open`. */
   serverOpen(): void {
     this.readyState = FakeSocket.OPEN;
-    this.dispatch('open', { type: 'open' });
+    this.#dispatch('open', { type: 'open' });
   }
 
   serverMessage(data: unknown): void {
-    this.dispatch('message', { type: 'message', data });
+    this.#dispatch('message', { type: 'message', data });
   }
 
   /** The connection ended (1006 by default: dropped without a closing handshake). */
   serverClose(code = 1006, reason = '', wasClean = false): void {
     if (this.readyState === FakeSocket.CLOSED) return;
     this.readyState = FakeSocket.CLOSED;
-    this.dispatch('close', { type: 'close', code, reason, wasClean });
+    this.#dispatch('close', { type: 'close', code, reason, wasClean });
   }
 
-  /** The socket failed (a browser then closes it: `serverClose()`). */
-  serverError(): void {
-    this.dispatch('error', { type: 'error' });
-  }
-
-  protected dispatch(type: string, event: unknown): void {
+  #dispatch(type: string, event: unknown): void {
     for (const listener of [...(this.#listeners.get(type) ?? [])]) listener(event);
   }
 }

@@ -3,7 +3,6 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { waitForArgs } from '../helpers/next-event.js';
 
 export const WAIT_MS = 3000;
 
@@ -13,10 +12,29 @@ export function nextEvent<T extends unknown[] = unknown[]>(
   event: string,
   { timeoutMs = WAIT_MS, what = 'emitter' }: { timeoutMs?: number; what?: string } = {},
 ): Promise<T> {
-  // The one event-wait helper (test/helpers/next-event.ts), with this suite's defaults: a bound of
-  // WAIT_MS, and the emitter's own `error` failing the wait at once.
-  const failOn = event === 'error' ? [] : ['error'];
-  return waitForArgs(emitter, event, { timeoutMs, label: what, failOn }) as Promise<T>;
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      emitter.off(event, onEvent);
+      emitter.off('error', onError);
+    };
+    const onEvent = (...args: unknown[]) => {
+      cleanup();
+      resolve(args as T);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(
+        new Error(`${what} emitted "error" while waiting for "${event}": ${error.message}`, { cause: error }),
+      );
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Timed out after ${timeoutMs} ms waiting for "${event}" on ${what}`));
+    }, timeoutMs);
+    emitter.on(event, onEvent);
+    if (event !== 'error') emitter.on('error', onError);
+  });
 }
 
 /** Opens ws clients and closes whatever is left of them in `closeAll()` (call it in afterEach). */

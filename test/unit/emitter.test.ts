@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocketClient } from '../../client/index.js';
-import {
-  advance,
-  MOCK_DELAY,
-  mockOptions,
-  mockServer,
-  TEST_URL,
-  useMockClock,
-} from '../helpers/fake-network.js';
+import { advance, MOCK_DELAY, mockOptions, mockServer, TEST_URL, useMockClock } from '../helpers/mock.js';
 
 useMockClock();
 
@@ -111,7 +104,7 @@ describe('WebSocketClient events', () => {
       'state:open',
       'open:ws://tether.test/live',
       'state:reconnecting',
-      'close:1011:true:true',
+      'close:1011:false:true',
       'reconnecting:1',
     ]);
   });

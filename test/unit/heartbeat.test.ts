@@ -9,7 +9,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 const INTERVAL = 1000;
 const TIMEOUT = 500;
@@ -17,12 +17,12 @@ const MIN_DELAY = 100;
 
 useMockClock();
 
-/** The fake network's WebSocket, recording what the client writes at the moment it writes it. */
+/** mock-socket's WebSocket, recording what the client writes at the moment it writes it. */
 function recordingWebSocket() {
   const writes: unknown[][] = [];
   class Recording extends MockWebSocket {
     readonly #mine: unknown[] = [];
-    constructor(url: string, protocols?: string | string[]) {
+    constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       writes.push(this.#mine);
     }

@@ -8,7 +8,7 @@ import {
   mockServer,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 const DELAY = 200;
 const INTERVAL = 1000;

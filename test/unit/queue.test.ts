@@ -9,7 +9,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 useMockClock();
 

@@ -12,7 +12,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 useMockClock();
 
@@ -170,16 +170,16 @@ describe('WebSocketClient', () => {
       expect(events.filter((e) => !e.startsWith('error:SOCKET_ERROR'))).toEqual([
         'state:idle>connecting',
         'state:connecting>reconnecting',
-        'close:1006:true',
+        'close:1000:true',
         'reconnecting:1:10',
         'state:reconnecting>connecting',
         'state:connecting>reconnecting',
-        'close:1006:true',
+        'close:1000:true',
         'reconnecting:2:10',
         'state:reconnecting>connecting',
         'error:RETRIES_EXHAUSTED',
         'state:connecting>closed',
-        'close:1006:false',
+        'close:1000:false',
       ]);
       expect(vi.getTimerCount()).toBe(0);
     });
@@ -244,7 +244,7 @@ describe('WebSocketClient', () => {
       await Promise.all([client.open(), advance(MOCK_DELAY)]);
       mock.drop(1011, 'restart');
       await advance(MOCK_DELAY);
-      expect(seen).toEqual([{ code: 1011, reason: 'restart', wasClean: true }]); // a close frame: clean
+      expect(seen).toEqual([{ code: 1011, reason: 'restart', wasClean: false }]);
       expect(events.slice(-2)).toEqual(['state:open>closed', 'close:1011:false']);
       await advance(60_000);
       expect(mock.sockets).toHaveLength(1);

@@ -8,7 +8,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 useMockClock();
 

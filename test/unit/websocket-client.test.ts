@@ -11,7 +11,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/fake-network.js';
+} from '../helpers/mock.js';
 
 useMockClock();
 
@@ -164,7 +164,7 @@ describe('WebSocketClient', () => {
       const client = new WebSocketClient(TEST_URL, mockOptions({ reconnect: { minDelay: 10 } }));
       const events = recordEvents(client);
       client.open();
-      expect(client.readyState).toBe(0);
+      expect(mock.live()).toHaveLength(1);
       const closed = client.close();
       await advance(MOCK_DELAY);
       await closed;
@@ -217,7 +217,7 @@ describe('WebSocketClient', () => {
 
     it('gives up on the closing handshake after closeTimeout', async () => {
       mockServer();
-      // A socket whose close() never completes: the fake network would always finish the handshake.
+      // A socket whose close() never completes: mock-socket would always finish the handshake.
       class Stuck extends EventTarget {
         readyState = 0;
         protocol = '';

@@ -1,0 +1,57 @@
+import type { MessageData } from './codec.js';
+import type { Disposables } from './disposables.js';
+import type { TetherError } from './errors.js';
+import type { ClientEventMap } from './events.js';
+import type { CloseInfo, SocketBinaryType, WebSocketLike } from './options.js';
+import type { OutboundQueue, QueuedMessage } from './queue.js';
+import type { ConnectionState } from './state.js';
+
+/**
+ * A delivery mode other than best-effort, given as the `delivery` option (`exactlyOnce()` from
+ * `tether-ws/exactly-once`). The client knows only these interfaces, so a mode's code is in a
+ * page's bundle only when the page imports it.
+ */
+export interface Delivery {
+  /** Creates the link of one client; called once, by its constructor. */
+  link<Out>(host: DeliveryHost<Out>): DeliveryLink<Out>;
+}
+
+/** What a delivery link gets from the client that owns it. */
+export interface DeliveryHost<Out> {
+  readonly queue: OutboundQueue<Out>;
+  /** Timers of the current connection. */
+  readonly connection: Disposables;
+  /** Timers that outlive connections until the client closes. */
+  readonly watchers: Disposables;
+  /** The `binaryType` the user asked for (the link may read frames as ArrayBuffer). */
+  readonly binaryType: SocketBinaryType;
+  state(): ConnectionState;
+  url(): string;
+  /** The link's handshake is complete: finish opening (flush the queue, emit `open`). */
+  ready(): void;
+  /** Drop the connection; `final` also stops reconnecting (the server cannot speak the mode). */
+  drop(close: CloseInfo, error: TetherError, final: boolean): void;
+  report(lost: ClientEventMap<unknown, Out>['session-lost']): void;
+  /** Drop this connection and connect again at once, as a decision of the link's, not a failure. */
+  restart(): void;
+}
+
+/** The client's calls into a delivery link, in the order of a connection's life. */
+export interface DeliveryLink<Out> {
+  /** True while the connection speaks the link's protocol: every message then goes through the queue. */
+  readonly framed: boolean;
+  /** The URL and subprotocols of a new connection. */
+  target(url: string, protocols: string[]): [string, string[]];
+  /** The socket opened; true if the link took over (it calls `ready()` or `drop()` later). */
+  opened(socket: WebSocketLike, stopConnectTimeout: () => void): boolean;
+  /** An inbound message while framed: the payload to deliver, or undefined. */
+  receive(data: MessageData): MessageData | undefined;
+  /** Writes the next queued message while framed. */
+  write(socket: WebSocketLike, message: QueuedMessage<Out>): void;
+  /** Our close frame is about to go. */
+  bye(): void;
+  /** The connection is gone (its timers are released). */
+  detached(): void;
+  /** The client is closed. */
+  ended(): void;
+}

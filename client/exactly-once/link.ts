@@ -1,0 +1,178 @@
+import { TetherError } from 'tether-ws';
+import type { MessageData, SendData } from '../codec.js';
+import type { DeliveryHost, DeliveryLink } from '../delivery.js';
+import type { ClientEventMap } from '../events.js';
+import type { QueuedMessage } from '../queue.js';
+import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
+import type { ResolvedExactlyOnce } from './options.js';
+
+/** Acknowledge after this many messages, or this long after the first unacknowledged one (docs/protocol.md §5). */
+const ACK_BATCH = 32;
+const ACK_DELAY_MS = 20;
+const noop = () => {};
+
+type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
+
+/**
+ * The client's side of the `tether.v1` resume protocol (docs/protocol.md), for
+ * `delivery: 'exactly-once'`: negotiation, framing, acknowledgements, resume and loss reports.
+ * Written-but-unacknowledged messages stay in the client's queue; this class only numbers them,
+ * releases them on acks, and hands them back when a session is lost.
+ */
+export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
+  readonly #host: DeliveryHost<Out>;
+  readonly #options: ResolvedExactlyOnce;
+  readonly #session = new ExactlyOnceSession();
+  /** The socket of the current connection, once it negotiated `tether.v1`. */
+  #socket: WebSocket | undefined;
+  #cancelAck: (() => void) | undefined;
+  #cancelResumeWindow = noop;
+  #stopConnectTimeout = noop;
+
+  constructor(host: DeliveryHost<Out>, options: ResolvedExactlyOnce) {
+    this.#host = host;
+    this.#options = options;
+  }
+
+  /** True while the current connection speaks `tether.v1`: every message then goes through the queue. */
+  get framed(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  /** The URL (with the session id, for load-balancer routing) and subprotocols of a new connection. */
+  target(url: string, protocols: string[]): [string, string[]] {
+    return [this.#session.url(url), [TETHER_PROTOCOL, ...protocols]];
+  }
+
+  /**
+   * The socket opened. Returns true if the link took over (handshake sent, or the connection was
+   * dropped because the server does not speak the protocol), false to carry on best-effort.
+   */
+  opened(socket: WebSocket, stopConnectTimeout: () => void): boolean {
+    if (socket.protocol === TETHER_PROTOCOL) {
+      this.#socket = socket;
+      // The connect timeout keeps running until `welcome`: a server that never answers is abandoned.
+      this.#stopConnectTimeout = stopConnectTimeout;
+      socket.send(this.#session.hello());
+      return true;
+    }
+    if (this.#options.fallback === 'best-effort') return false;
+    const message = `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`;
+    this.#host.drop(
+      { code: 1002, reason: message, wasClean: false },
+      new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#host.url()}`),
+      true,
+    );
+    return true;
+  }
+
+  /**
+   * Handles one inbound frame (docs/protocol.md §3–5). Returns the payload of a new application
+   * message, or undefined when there is nothing to deliver (a control frame, a duplicate).
+   */
+  receive(data: MessageData): MessageData | undefined {
+    const session = this.#session;
+    const host = this.#host;
+    const frame = decodeFrame(data, host.binaryType);
+    // Messages and acks flow once the handshake is done, also while our close handshake runs.
+    const open = host.state() !== 'connecting';
+    if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
+      if (frame.seq <= session.received) return undefined; // a resend that crossed our ack
+      session.received = frame.seq;
+      // A full batch is acknowledged after this message is delivered, so that whatever a listener
+      // sends in reply goes out first (latency); a socket gone by then makes it a no-op.
+      if (++session.unacked >= ACK_BATCH) queueMicrotask(() => this.#sendAck());
+      else this.#cancelAck ??= host.connection.timeout(() => this.#sendAck(), ACK_DELAY_MS);
+      return frame.data;
+    }
+    if (frame.type === 'ack' && open && frame.seq <= session.sent) {
+      host.queue.ack(frame.seq);
+    } else if (frame.type === 'bye' && open) {
+      // The server ended the session (it acknowledged what it got just before): report the rest.
+      this.#lose('closed', true);
+    } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
+      this.#stopResumeWindow();
+      if (!frame.resumed && session.active) {
+        // Our session is gone from this server. Its id is never used again: a stale copy may still
+        // live on another server (one that briefly left a load balancer's rotation), and a later
+        // reconnect routed there must not resume it. Report, say bye, start over under a new id.
+        this.#lose('not-resumed', true);
+        this.#socket?.send('x');
+        host.restart();
+        return undefined;
+      }
+      if (frame.resumed) host.queue.ack(frame.recv);
+      host.queue.rewind(); // what the server lacks is written again, in order
+      this.#stopConnectTimeout();
+      host.ready();
+    } else {
+      const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
+      // Reported as 1006 (dropped without a closing handshake), not 1002: the default
+      // shouldReconnect would refuse to retry a 1002, and the session is still resumable.
+      host.drop(
+        { code: 1006, reason: `Protocol error: ${reason}`, wasClean: false },
+        new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${host.url()}`),
+        false,
+      );
+    }
+    return undefined;
+  }
+
+  /** Writes one queued message, numbering it the first time (a resend keeps its number). */
+  write(socket: WebSocket, message: QueuedMessage<Out>): void {
+    message.seq ??= ++this.#session.sent;
+    socket.send(encodeMessage(message.seq, message.wire as SendData));
+  }
+
+  /** Before our close frame: `bye` lets the server discard the session now rather than after its window. */
+  bye(): void {
+    if (this.#socket?.readyState === 1) this.#socket.send('x');
+  }
+
+  /** The connection is gone. Past the resume window the server has discarded the session: report it then. */
+  detached(): void {
+    if (this.#socket && this.#session.active && this.#cancelResumeWindow === noop) {
+      this.#cancelResumeWindow = this.#host.watchers.timeout(
+        () => this.#lose('expired', true),
+        this.#options.resumeWindow,
+      );
+    }
+    this.#socket = undefined;
+    this.#cancelAck = undefined; // the connection's timers are already released
+  }
+
+  /** The client closed: the session ends with it. */
+  ended(): void {
+    this.#lose('closed', true);
+  }
+
+  #sendAck(): void {
+    this.#cancelAck?.();
+    this.#cancelAck = undefined;
+    this.#session.unacked = 0;
+    this.#socket?.send(`a${this.#session.received}`);
+  }
+
+  #stopResumeWindow(): void {
+    this.#cancelResumeWindow();
+    this.#cancelResumeWindow = noop;
+  }
+
+  /**
+   * The session is over. Messages written but never acknowledged leave the queue and are reported
+   * (they may or may not have reached the server's application); unwritten ones stay queued.
+   */
+  #lose(reason: SessionLost<Out>['reason'], newId: boolean): void {
+    const session = this.#session;
+    this.#stopResumeWindow();
+    if (!session.active) {
+      // Nothing to report, but a closed session's id must not be resumed by the next open().
+      if (reason === 'closed') session.reset(true);
+      return;
+    }
+    const undelivered = this.#host.queue.takeWritten().map((message) => message.data);
+    session.reset(newId);
+    // A session the user closed with everything acknowledged lost nothing of ours: no report.
+    if (reason !== 'closed' || undelivered.length > 0) this.#host.report({ reason, undelivered });
+  }
+}
