@@ -29,11 +29,19 @@ export interface DeliveryHost<Out> {
   url(): string;
   /** The link's handshake is complete: finish opening (flush the queue, emit `open`). */
   ready(): void;
+  /**
+   * A WebSocket outside the client's own connections (for a link's probe), built with the client's
+   * `WebSocket` constructor. The link owns it.
+   */
+  createSocket(url: string, protocols: string[]): WebSocket;
   /** Drop the connection; `final` also stops reconnecting (the server cannot speak the mode). */
   drop(close: CloseInfo, error: TetherError, final: boolean): void;
   report(lost: ClientEventMap<unknown, Out>['session-lost']): void;
-  /** Drop this connection and connect again at once, as a decision of the link's, not a failure. */
-  restart(): void;
+  /**
+   * Drop this connection and connect again at once, as a decision of the link's, not a failure.
+   * `close` is what the `close`/`reconnecting` events report (default: 1000 "Starting a new session").
+   */
+  restart(close?: CloseInfo): void;
 }
 
 /** The client's calls into a delivery link, in the order of a connection's life. */

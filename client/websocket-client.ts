@@ -404,15 +404,17 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       state: () => this.#state,
       url: () => this.#url,
       ready: () => this.#opened(),
+      createSocket: (url, protocols) =>
+        new (this.#webSocketImpl() as unknown as DomWebSocketConstructor)(url, protocols),
       drop: (close, error, final) => {
         if (final) this.#wantOpen = false;
         this.#lost(close, error);
       },
       report: (lost) => this.#events.emit('session-lost', lost),
-      restart: () => {
+      restart: (close = { code: 1000, reason: 'Starting a new session', wasClean: true }) => {
         // The link's own decision (e.g. a new session), not a failure: no veto, no backoff.
         this.#teardown();
-        this.#retryAfter(0, this.#retries, { code: 1000, reason: 'Starting a new session', wasClean: true });
+        this.#retryAfter(0, this.#retries, close);
       },
     });
   }

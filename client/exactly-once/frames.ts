@@ -108,6 +108,10 @@ export class ExactlyOnceSession {
   sent = 0;
   /** Highest seq received and delivered. */
   received = 0;
+  /** Highest seq we told the server we received (an ack frame or the hello's recv). */
+  acknowledged = 0;
+  /** Highest seq of ours the server acknowledged (an ack frame or a resumed welcome's recv). */
+  peerAcked = 0;
   /** Messages delivered since our last acknowledgement. */
   unacked = 0;
 
@@ -125,6 +129,7 @@ export class ExactlyOnceSession {
 
   hello(): string {
     this.unacked = 0; // the hello's `recv` acknowledges everything received so far
+    this.acknowledged = this.received;
     return `h${JSON.stringify({ v: 1, sid: this.id, recv: this.received, key: this.key })}`;
   }
 
@@ -133,6 +138,8 @@ export class ExactlyOnceSession {
     this.sent = 0;
     this.received = 0;
     this.unacked = 0;
+    this.acknowledged = 0;
+    this.peerAcked = 0;
     if (newId) {
       this.id = newSessionId();
       this.key = newSessionId();
