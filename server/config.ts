@@ -93,31 +93,28 @@ export function loadConfig(env: ServerEnv = process.env): ServerConfig {
       const choice = choices.find((item) => item === raw);
       return choice ?? fail(name, raw, choices.map((item) => `"${item}"`).join(' or '));
     });
+  // A comma-separated list whose items are each parsed (undefined = not accepted); blanks are skipped.
+  const list = (name: keyof ServerEnv, parse: (item: string) => string | undefined, expected: string) =>
+    readVar(env, name, [] as string[], (raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+        .map((item) => parse(item) ?? fail(name, raw, expected)),
+    );
   const port = integer('PORT', 'port', /^\d{1,5}$/);
   const host = readVar(env, 'HOST', d.host, (raw) => (isHost(raw) ? raw : fail('HOST', raw, EXPECTED_HOST)));
   const log = oneOf<LogMode>('LOG', 'info', LOG_MODES);
   const maxPayload = integer('MAX_PAYLOAD', 'maxPayload');
-  const allowedOrigins = readVar(env, 'ALLOWED_ORIGINS', [] as string[], (raw) =>
-    raw
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '')
-      .map(
-        (item) =>
-          parseOrigin(item) ??
-          fail('ALLOWED_ORIGINS', raw, `comma-separated origins, each ${EXPECTED_ORIGIN}`),
-      ),
+  const allowedOrigins = list(
+    'ALLOWED_ORIGINS',
+    parseOrigin,
+    `comma-separated origins, each ${EXPECTED_ORIGIN}`,
   );
-  const allowedHosts = readVar(env, 'ALLOWED_HOSTS', [] as string[], (raw) =>
-    raw
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '')
-      .map(
-        (item) =>
-          parseHostName(item) ??
-          fail('ALLOWED_HOSTS', raw, `comma-separated host names, each ${EXPECTED_HOST_NAME}`),
-      ),
+  const allowedHosts = list(
+    'ALLOWED_HOSTS',
+    parseHostName,
+    `comma-separated host names, each ${EXPECTED_HOST_NAME}`,
   );
   const logFormat = oneOf<LogFormat>('LOG_FORMAT', 'text', LOG_FORMATS);
   return Object.freeze({
