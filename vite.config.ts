@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const coreEntry = fileURLToPath(new URL('./client/index.ts', import.meta.url));
+const sourceOf = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const coreEntry = sourceOf('./client/index.ts');
 
 /**
  * The names of the classes and functions the public entries export, read from their
@@ -35,7 +36,18 @@ function publicValueNames(): string[] {
 // that import (written as ./tether-ws.js), everything else (UMD build, tests) resolves it to source.
 export default defineConfig(({ mode, command }) => ({
   resolve: {
-    alias: command === 'build' && mode !== 'umd' ? [] : [{ find: /^tether-ws$/, replacement: coreEntry }],
+    // The dev server (server/) imports the adapter as users do, 'tether-ws/server' (dist/adapter once
+    // built); tests run it from source.
+    alias:
+      command === 'build'
+        ? mode === 'umd'
+          ? [{ find: /^tether-ws$/, replacement: coreEntry }]
+          : []
+        : [
+            { find: /^tether-ws$/, replacement: coreEntry },
+            { find: /^tether-ws\/server$/, replacement: sourceOf('./adapter/index.ts') },
+            { find: /^tether-ws\/server\/redis$/, replacement: sourceOf('./adapter/redis/index.ts') },
+          ],
   },
   build: {
     outDir: 'dist',

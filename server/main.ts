@@ -1,11 +1,11 @@
 // Entry point of the dev server (`npm start`): the only module with side effects. It reads the
 // environment, listens, prints the URL, and shuts down cleanly on SIGINT / SIGTERM.
 import { createClient } from 'redis';
+import { createRedisStore } from 'tether-ws/server/redis';
 import { createServer } from './app.js';
 import { loadConfig, type ServerConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger, errorMessage, type LogFields } from './logger.js';
-import { createRedisStore } from './tether/redis/index.js';
 
 let config: ServerConfig;
 try {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { TetherStats } from './tether/index.js';
+import type { TetherStats } from 'tether-ws/server';
 
 /** Every {@link RefusalReason}, in the order `/healthz` and `/metrics` list them. */
 export const REFUSAL_REASONS = [

@@ -1,7 +1,7 @@
+import type { SessionStore } from 'tether-ws/server';
 import { ConfigError } from './errors.js';
 import { consoleLogger, type Logger, quietLogger } from './logger.js';
 import { DEFAULT_DEMO_DIR, DEFAULT_DIST_DIR } from './paths.js';
-import type { SessionStore } from './tether/store.js';
 import {
   EXPECTED_HOST,
   EXPECTED_HOST_NAME,

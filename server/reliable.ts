@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { describeMessage, errorMessage, type Logger } from './logger.js';
-import { redactSessionId } from './redact.js';
 import {
   createTetherServer,
   handleProtocols,
   TETHER_PROTOCOL,
   type TetherServerOptions,
   type TetherStats,
-} from './tether/index.js';
+} from 'tether-ws/server';
+import { describeMessage, errorMessage, type Logger } from './logger.js';
+import { redactSessionId } from './redact.js';
 import { routePath, type WebSocketHandler } from './websocket.js';
 
 /** Where the exactly-once echo listens, next to the plain echo at `/`. */

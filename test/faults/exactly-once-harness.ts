@@ -7,14 +7,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import WS, { WebSocketServer } from 'ws';
-import type { WebSocketConstructor } from '../../client/index.js';
-import type { LogFields, Logger } from '../../server/app.js';
 import {
   createTetherServer,
   handleProtocols,
   type TetherServer,
   type TetherSession,
-} from '../../server/tether/index.js';
+} from '../../adapter/index.js';
+import type { WebSocketConstructor } from '../../client/index.js';
+import type { LogFields, Logger } from '../../server/app.js';
 import { waitFor } from '../helpers/next-event';
 
 /** The number in `<prefix>:<n>`, or undefined for anything else. */

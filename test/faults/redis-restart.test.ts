@@ -10,10 +10,10 @@
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
+import { createTetherServer, handleProtocols, type TetherServer } from '../../adapter/index.js';
+import { createRedisStore } from '../../adapter/redis/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { createTetherServer, handleProtocols, type TetherServer } from '../../server/tether/index.js';
-import { createRedisStore } from '../../server/tether/redis/index.js';
 import { waitUntil } from '../helpers/next-event.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { startWsServer } from '../helpers/tether-wire.js';

@@ -45,11 +45,15 @@ export function nginxAvailable(suite: string): boolean {
   return NGINX !== undefined;
 }
 
-/** Compiles the dev server (`tsc -p tsconfig.server.json`) unless dist/server/main.js exists. */
+/**
+ * Compiles the dev server unless dist/server/main.js exists: the adapter first (dist/adapter), which
+ * the dev server imports as 'tether-ws/server', then the server (`tsc -p tsconfig.server.json`).
+ */
 export async function buildServerIfMissing(): Promise<void> {
   if (existsSync(entry)) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.server.json'], { cwd: root });
+  for (const project of ['tsconfig.adapter.json', 'tsconfig.server.json'])
+    await promisify(execFile)(process.execPath, [tsc, '-p', project], { cwd: root });
 }
 
 /** One line of the server's JSON log (pino): `msg` plus the fields the server attached. */

@@ -7,9 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RawData, WebSocket as WsWebSocket } from 'ws';
+import { handleProtocols } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { type ClientEventMap, WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { handleProtocols } from '../../server/tether/index.js';
 import { startDevServer } from '../helpers/dev-server.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';

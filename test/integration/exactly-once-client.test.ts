@@ -10,6 +10,13 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type RawData, WebSocket as WsWebSocket } from 'ws';
+import {
+  createTetherServer,
+  handleProtocols,
+  type TetherServer,
+  type TetherServerOptions,
+  type TetherSession,
+} from '../../adapter/index.js';
 import type { ExactlyOnceOptions } from '../../client/exactly-once/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import {
@@ -20,13 +27,6 @@ import {
   WebSocketClient,
   type WebSocketConstructor,
 } from '../../client/index.js';
-import {
-  createTetherServer,
-  handleProtocols,
-  type TetherServer,
-  type TetherServerOptions,
-  type TetherSession,
-} from '../../server/tether/index.js';
 import { waitFor, waitForArgs, waitUntil } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';
 

@@ -12,9 +12,9 @@ import express from 'express';
 import expressWs from 'express-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RawData, WebSocket as WsWebSocket } from 'ws';
+import { handleProtocols } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { type TetherError, WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { handleProtocols } from '../../server/tether/index.js';
 import { startDevServer } from '../helpers/dev-server.js';
 import { waitFor } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';
@@ -112,7 +112,7 @@ describe("exactlyOnce({ fallback: 'best-effort' }) against servers that do not s
 
 describe('exactlyOnce() fallback detection and a tether.v1 server that is down for a while', () => {
   it('keeps exactly-once, without PROTOCOL_UNSUPPORTED, when its server comes back after several failed attempts', async () => {
-    const { createTetherServer } = await import('../../server/tether/index.js');
+    const { createTetherServer } = await import('../../adapter/index.js');
     const serveTether = async (port = 0) => {
       const tether = createTetherServer();
       tether.on('session', (session) => session.on('message', (data) => session.send(data)));

@@ -15,9 +15,9 @@ import express from 'express';
 import type expressWsType from 'express-ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
+import { createTetherServer, handleProtocols } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { createTetherServer, handleProtocols } from '../../server/tether/index.js';
 import { waitFor } from '../helpers/next-event.js';
 
 const ROOT = resolve(__dirname, '../..');

@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import ws, { type WebSocketServer } from 'ws';
+import { createTetherServer, handleProtocols } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { TetherWebSocket } from '../../client/websocket/index.js';
-import { createTetherServer, handleProtocols } from '../../server/tether/index.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';
 

@@ -109,7 +109,9 @@ describe('node dist/server/main.js', () => {
   const clients = new Clients();
 
   beforeAll(async () => {
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.server.json'], { cwd: root });
+    // The adapter first: the dev server imports it as 'tether-ws/server', i.e. dist/adapter.
+    for (const project of ['tsconfig.adapter.json', 'tsconfig.server.json'])
+      await promisify(execFile)(process.execPath, [tsc, '-p', project], { cwd: root });
   }, 120_000);
 
   afterEach(() => {

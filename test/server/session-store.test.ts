@@ -6,9 +6,9 @@
  */
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../../server/tether/memory-store.js';
-import { createRedisStore } from '../../server/tether/redis/index.js';
-import type { SessionBatch, SessionStore } from '../../server/tether/store.js';
+import { createMemoryStore } from '../../adapter/memory-store.js';
+import { createRedisStore } from '../../adapter/redis/index.js';
+import type { SessionBatch, SessionStore } from '../../adapter/store.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 
 const RUN_REDIS = redisAvailable('session-store');

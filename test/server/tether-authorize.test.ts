@@ -3,7 +3,7 @@
 // closes only the caller, with reasons that tell nothing about the session.
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuthorizeRequest, TetherSession } from '../../server/tether/index.js';
+import type { AuthorizeRequest, TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
 import { acknowledge, only, serve, teardown } from './tether-setup.js';

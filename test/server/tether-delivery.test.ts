@@ -1,7 +1,7 @@
 // The adapter's delivery (docs/protocol.md §3, §5): exactly once and in order in both directions,
 // text as text and binary as binary, batched acks, resends of only what is unacknowledged.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TetherSession } from '../../server/tether/index.js';
+import type { TetherSession } from '../../adapter/index.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
 import { binaryMessage, textMessage } from '../helpers/tether-wire.js';
 import { acknowledge, only, serve, teardown } from './tether-setup.js';

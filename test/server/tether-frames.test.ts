@@ -7,7 +7,7 @@ import {
   encodeWelcome,
   parseClientFrame,
   payloadOf,
-} from '../../server/tether/frames.js';
+} from '../../adapter/frames.js';
 
 const text = (frame: string) => parseClientFrame(Buffer.from(frame), false);
 const binary = (bytes: number[]) => parseClientFrame(Buffer.from(bytes), true);

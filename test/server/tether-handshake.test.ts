@@ -1,7 +1,7 @@
 // The adapter's handshake (docs/protocol.md §2, §4): negotiation, hello/welcome, new vs resumed
 // sessions, takeover, heartbeat, and the protocol errors that close with 1002.
 import { afterEach, describe, expect, it } from 'vitest';
-import { handleProtocols, TETHER_PROTOCOL } from '../../server/tether/index.js';
+import { handleProtocols, TETHER_PROTOCOL } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
 import { acknowledge, only, serve, teardown } from './tether-setup.js';

@@ -2,7 +2,7 @@
 // either side, and the adapter's own close(); every end reports what was not acknowledged, and
 // every timer is released.
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { type SessionLost, TetherServerError, type TetherSession } from '../../server/tether/index.js';
+import { type SessionLost, TetherServerError, type TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
 import { acknowledge, only, serve, teardown } from './tether-setup.js';

@@ -3,7 +3,7 @@
 // how long a session that never acknowledged anything is kept), and reaching a limit is reported
 // (`lost` with reason 'evicted', 1013 for the refused caller, `tether.stats`), never a crash.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionLost, TetherSession } from '../../server/tether/index.js';
+import type { SessionLost, TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello } from '../helpers/tether-wire.js';
 import { acknowledge, serve, teardown } from './tether-setup.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TETHER_OPTIONS } from '../../server/tether/index.js';
+import { DEFAULT_TETHER_OPTIONS } from '../../adapter/index.js';
 
 /** Rows of the table after "## Server adapter": `a` / `b` names map to `x` / `y` defaults, units dropped. */
 function documentedDefaults(): Map<string, string> {

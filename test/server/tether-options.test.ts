@@ -1,6 +1,6 @@
 // createTetherServer() options: defaults in one place, each value checked once, errors worded to fix.
 import { describe, expect, it } from 'vitest';
-import { createTetherServer, DEFAULT_TETHER_OPTIONS, TetherServerError } from '../../server/tether/index.js';
+import { createTetherServer, DEFAULT_TETHER_OPTIONS, TetherServerError } from '../../adapter/index.js';
 
 describe('createTetherServer() options', () => {
   it('fills the documented defaults, and gives each server a memory store of its own', () => {

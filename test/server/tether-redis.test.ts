@@ -11,8 +11,8 @@
  */
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TetherSession } from '../../server/tether/index.js';
-import { createRedisStore } from '../../server/tether/redis/index.js';
+import type { TetherSession } from '../../adapter/index.js';
+import { createRedisStore } from '../../adapter/redis/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { hello, textMessage, type WirePeer } from '../helpers/tether-wire.js';

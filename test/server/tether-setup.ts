@@ -8,7 +8,7 @@ import {
   type TetherServer,
   type TetherServerOptions,
   type TetherSession,
-} from '../../server/tether/index.js';
+} from '../../adapter/index.js';
 import { type PeerOptions, startWsServer, WirePeer } from '../helpers/tether-wire.js';
 
 export interface Served {

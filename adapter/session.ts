@@ -134,7 +134,7 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 export const CLOSE_INTERNAL_ERROR = 1011;
 export const CLOSE_TAKEN_OVER = 4001;
 
-/** Where a session is stored and under which owner token (server/tether/store.ts). */
+/** Where a session is stored and under which owner token (adapter/store.ts). */
 export interface SessionPersistence {
   readonly store: SessionStore;
   readonly owner: string;
@@ -181,7 +181,7 @@ export class Session implements TetherSession {
   #resumeTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * Hex SHA-256 of the key given by the hello that created the session, `''` for a keyless one
-   * (`allowKeylessClients`): the form a session store persists (server/tether/store.ts).
+   * (`allowKeylessClients`): the form a session store persists (adapter/store.ts).
    */
   readonly keyHash: string;
   /** When the session last lost its connection (`performance.now()`), while detached. */
