@@ -36,7 +36,8 @@ export class Outbox {
   #storedRecv: number;
   #storedSent: number;
   #dirty = false;
-  #inFlight = false;
+  /** The batch the store has not answered yet, if any. */
+  #inFlight: Outbound[] | undefined;
   #holds = 0;
   #stopped = false;
 
@@ -110,7 +111,8 @@ export class Outbox {
    */
   stop(): Array<string | Buffer> {
     this.#stopped = true;
-    const unstored = this.#staged.map((entry) => payloadOf(entry.frame));
+    // A batch in flight may or may not be applied: it is not known to be stored.
+    const unstored = [...(this.#inFlight ?? []), ...this.#staged].map((entry) => payloadOf(entry.frame));
     this.#staged = [];
     return unstored;
   }
@@ -121,7 +123,7 @@ export class Outbox {
   }
 
   #flush(): void {
-    if (this.#stopped || this.#inFlight || this.#holds > 0 || !this.#dirty) return;
+    if (this.#stopped || this.#inFlight !== undefined || this.#holds > 0 || !this.#dirty) return;
     const entries = this.#staged;
     this.#staged = [];
     this.#dirty = false;
@@ -147,15 +149,15 @@ export class Outbox {
       this.#settled(result, entries, recv);
       return;
     }
-    this.#inFlight = true;
+    this.#inFlight = entries;
     result.then(
       (ok) => {
-        this.#inFlight = false;
+        this.#inFlight = undefined;
         this.#settled(ok, entries, recv);
         this.#flush(); // what arrived meanwhile
       },
       (error: unknown) => {
-        this.#inFlight = false;
+        this.#inFlight = undefined;
         this.#staged = [...entries, ...this.#staged]; // not stored: reported by stop()
         this.#fail(error);
       },

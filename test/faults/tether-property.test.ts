@@ -21,8 +21,7 @@ import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fa
 import { waitUntil } from '../helpers/next-event.js';
 import { MiniTetherClient } from '../helpers/tether-wire.js';
 import { type Served, serve, teardown } from '../server/tether-setup.js';
-
-type Payload = string | Buffer;
+import { describePayloads, type Payload, payloads, settle } from './property-payloads.js';
 
 type Action =
   | { kind: 'client-send'; payloads: Payload[] }
@@ -33,11 +32,6 @@ type Action =
   | { kind: 'reconnect' }
   | { kind: 'pause' };
 
-const payload = fc.oneof(
-  fc.string({ maxLength: 24 }),
-  fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes)),
-);
-const payloads = fc.array(payload, { minLength: 1, maxLength: 40 });
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'client-send' as const, payloads: p })) },
   { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'server-send' as const, payloads: p })) },
@@ -50,12 +44,6 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'reconnect' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'pause' as const }) },
 );
-
-/** What a side delivered, in a form `toEqual` compares exactly (a string vs a Buffer of its bytes differ). */
-const describePayloads = (list: readonly Payload[]) =>
-  list.map((p) => (typeof p === 'string' ? `text:${p}` : `binary:${p.toString('hex')}`));
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface ServerSide {
   session: TetherSession | undefined;

@@ -52,9 +52,17 @@ export interface FaultProxyEvents {
   disconnect: [info: { id: number }];
 }
 
+export interface FaultTarget {
+  host: string;
+  port: number;
+}
+
 export interface FaultProxyOptions {
-  /** Where to relay to. */
-  target: { host: string; port: number };
+  /**
+   * Where to relay to: one server, or a function asked once per accepted connection (a load
+   * balancer over several servers, e.g. round robin over the live ones).
+   */
+  target: FaultTarget | (() => FaultTarget);
 }
 
 /**
@@ -70,7 +78,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
 /** See {@link createFaultProxy}. */
 export class FaultProxy extends EventEmitter<FaultProxyEvents> {
   private readonly server: net.Server;
-  private readonly target: { host: string; port: number };
+  private readonly target: () => FaultTarget;
   private readonly links = new Set<Link>();
   private readonly sockets = new Set<net.Socket>();
   private listenPort: number | undefined;
@@ -89,7 +97,9 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
 
   constructor(options: FaultProxyOptions) {
     super();
-    this.target = { ...options.target };
+    const { target } = options;
+    const fixed = typeof target === 'function' ? undefined : { ...target };
+    this.target = fixed ? () => fixed : (target as () => FaultTarget);
     // allowHalfOpen: the proxy decides when to pass a FIN on (not while black-holed).
     this.server = net.createServer({ allowHalfOpen: true }, (socket) => this.onConnection(socket));
   }
@@ -261,7 +271,7 @@ export class FaultProxy extends EventEmitter<FaultProxyEvents> {
       this.emit('refuse', { id });
       return;
     }
-    const link = new Link(this, id, client, this.faults.stall ? undefined : this.target);
+    const link = new Link(this, id, client, this.faults.stall ? undefined : this.target());
     this.links.add(link);
     this.emit('accept', { id, stalled: this.faults.stall });
   }

@@ -143,6 +143,21 @@ describe.runIf(RUN)('createTetherServer({ store: createRedisStore() })', () => {
     expect(again.messages().map(({ data }) => data)).toEqual(['c2']);
   });
 
+  it('reports a batch still in flight at tether.close() as unstored: it may or may not be in Redis', async () => {
+    const { a } = await twoNodes(60_000);
+    const { peer } = await a.connect('closing');
+    const session = a.sessions[0] as TetherSession;
+    session.send('stored');
+    // On the wire only once stored: from here on, the batch below is the only one in flight.
+    await peer.until(() => peer.messages().length === 1, 'the first message, stored');
+    pause();
+    session.send('in flight');
+    const released = waitFor(session, 'released', { timeoutMs: WAIT_MS });
+    a.tether.close();
+    expect(await released).toEqual({ reason: 'shutdown', unstored: ['in flight'] });
+    resume();
+  });
+
   it('refuses a hello with 1013 while Redis does not answer, holding nothing', async () => {
     const { a } = await twoNodes(150);
     pause();
