@@ -3,6 +3,7 @@
 // how long a session that never acknowledged anything is kept), and reaching a limit is reported
 // (`lost` with reason 'evicted', 1013 for the refused caller, `tether.stats`), never a crash.
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_BACKLOG_AT_CLOSE } from '../../adapter/connection.js';
 import type { SessionLost, TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { hello } from '../helpers/tether-wire.js';
@@ -82,6 +83,31 @@ describe('tether adapter: server-wide limits', () => {
     expect(modestSession.state).toBe('attached');
     await modest.until(() => modest.messages().length === 3, 'three messages');
     expect(server.tether.stats.bufferedBytes).toBe(3 * 1024);
+  });
+
+  it('cuts the connection of an evicted session whose client stopped reading, instead of closing after its backlog', async () => {
+    const MB = 1_000_000;
+    const server = await serve({ maxTotalBufferedBytes: 20 * 1024 * 1024 });
+    const { peer: stalled } = await server.connect('stalled');
+    await server.connect('reading');
+    const [stalledSession, readingSession] = server.sessions as [TetherSession, TetherSession];
+    const [stalledSocket] = [...server.wss.clients]; // the server's end of the first connection
+    if (stalledSocket === undefined) throw new Error('no server-side socket');
+    // The client stops reading: what the server writes piles up in its socket, past what loopback buffers.
+    (stalled.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    for (let i = 0; i < 16; i += 1) stalledSession.send(Buffer.alloc(MB, i));
+    expect(stalledSocket.bufferedAmount).toBeGreaterThan(MAX_BACKLOG_AT_CLOSE);
+    const lost = lostOf(stalledSession);
+    const cut = waitFor<number>(stalledSocket, 'close', {
+      timeoutMs: 2000,
+      label: 'server end of the stalled connection',
+    });
+    for (let i = 0; i < 5; i += 1) readingSession.send(Buffer.alloc(MB, i)); // 21 MB > 20 MiB: evicts the hoarder
+    expect((await lost).reason).toBe('evicted');
+    // A closing handshake would wait behind ~16 MB the client never reads (ws gives up after 30 s),
+    // keeping every evicted buffer alive; the cut frees them now.
+    expect(await cut).toBe(1006);
+    expect(server.tether.stats.bufferedBytes).toBe(5 * MB);
   });
 
   it('never holds more than maxTotalBufferedBytes however many never-acknowledging sessions send', async () => {
