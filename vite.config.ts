@@ -13,7 +13,12 @@ const coreEntry = sourceOf('./client/index.ts');
  */
 function publicValueNames(): string[] {
   const names = new Set<string>();
-  for (const entry of ['client/index.ts', 'client/exactly-once/index.ts', 'client/websocket/index.ts']) {
+  for (const entry of [
+    'client/index.ts',
+    'client/exactly-once/index.ts',
+    'client/websocket/index.ts',
+    'client/persist/index.ts',
+  ]) {
     const source = readFileSync(fileURLToPath(new URL(entry, import.meta.url)), 'utf8');
     // `X as Y` keeps X, the name the code gives the class.
     for (const [, list] of source.matchAll(/^export \{([^}]*)\}/gm))
@@ -62,6 +67,7 @@ export default defineConfig(({ mode, command }) => ({
               'tether-ws': 'client/index.ts',
               'exactly-once': 'client/exactly-once/index.ts',
               websocket: 'client/websocket/index.ts',
+              persist: 'client/persist/index.ts',
             },
             formats: ['es'],
             fileName: (_format, name) => `${name}.js`,

@@ -1,6 +1,6 @@
 // Proves the package is consumable before anyone publishes it:
 // 1. the minified + gzipped ESM bundle stays within the budget written in package.json;
-// 2. the opt-in entries (exactly-once, websocket) stay out of the core bundle, and share the core
+// 2. the opt-in entries (exactly-once, websocket, persist) stay out of the core bundle, and share the core
 //    rather than copying it (a page that imports both must not download the client twice);
 // 3. a clean checkout (no dist/) packs a tarball that carries every file package.json names
 //    (`exports`, `types`, `module`, `unpkg`, ...): `prepack` builds it, as it will for `npm publish`;
@@ -34,6 +34,8 @@ const exactlyOnce = readFileSync('dist/exactly-once.js', 'utf8');
 // `retryCount` is a property of the drop-in WebSocket (tether-ws/websocket) and of nothing in the core.
 const websocket = readFileSync('dist/websocket.js', 'utf8');
 const umd = readFileSync('dist/tether-ws.umd.js', 'utf8');
+// `indexedDB` is read only by tether-ws/persist (browserStore).
+const persist = readFileSync('dist/persist.js', 'utf8');
 const entryChecks = [
   ['dist/tether-ws.js has no exactly-once code', !core.includes('tether.v1')],
   [
@@ -49,6 +51,10 @@ const entryChecks = [
   ['dist/tether-ws.umd.js has no websocket-entry code', !umd.includes('retryCount')],
   ['dist/websocket.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(websocket)],
   ['dist/websocket.js does not bundle its own copy of the client', !websocket.includes('RETRIES_EXHAUSTED')],
+  ['dist/tether-ws.js has no persist-entry code', !core.includes('indexedDB')],
+  ['dist/tether-ws.umd.js has no persist-entry code', !umd.includes('indexedDB')],
+  ['dist/persist.js imports the core from ./tether-ws.js', /from\s*"\.\/tether-ws\.js"/.test(persist)],
+  ['dist/persist.js does not bundle its own copy of the client', !persist.includes('RETRIES_EXHAUSTED')],
 ];
 // A page's bundler usually puts the websocket entry in one chunk with the core, where the names
 // they share (readyState, binaryType, ...) compress once: what the entry adds there, for comparison

@@ -30,6 +30,7 @@ beforeAll(() => {
     'dist/tether-ws.js',
     'dist/exactly-once.js',
     'dist/websocket.js',
+    'dist/persist.js',
     'dist/tether-ws.umd.js',
   ])
     if (!existsSync(resolve(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first.`);
@@ -40,6 +41,7 @@ describe('the built package', () => {
     ['tether-ws', 'tether-ws'],
     ['tether-ws/exactly-once', 'tether-ws/exactly-once'],
     ['tether-ws/websocket', 'tether-ws/websocket'],
+    ['tether-ws/persist', 'tether-ws/persist'],
   ])('%s exports exactly the values docs/api.md lists', async (specifier, entry) => {
     const { stdout } = await node(`console.log(JSON.stringify(Object.keys(await import('${specifier}'))))`);
     expect(JSON.parse(stdout).sort()).toEqual(documentedValues(entry));
@@ -48,7 +50,7 @@ describe('the built package', () => {
   it('keeps the name of every exported class and function in the minified ES bundles', async () => {
     const { stdout } = await node(`
       const names = {};
-      for (const entry of ['tether-ws', 'tether-ws/exactly-once', 'tether-ws/websocket'])
+      for (const entry of ['tether-ws', 'tether-ws/exactly-once', 'tether-ws/websocket', 'tether-ws/persist'])
         for (const [key, value] of Object.entries(await import(entry)))
           if (typeof value === 'function') names[key] = value.name;
       console.log(JSON.stringify(names));`);
@@ -61,6 +63,8 @@ describe('the built package', () => {
         'jsonCodec',
         'exactlyOnce',
         'TetherWebSocket',
+        'browserStore',
+        'memoryStore',
       ]),
     );
     // tether-ws/websocket exports one class under three names (docs/websocket.md).

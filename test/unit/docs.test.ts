@@ -70,6 +70,7 @@ describe('README and docs/', () => {
   it.each([
     ['tether-ws', 'client/index.ts'],
     ['tether-ws/exactly-once', 'client/exactly-once/index.ts'],
+    ['tether-ws/persist', 'client/persist/index.ts'],
   ])('docs/api.md lists exactly what %s exports, values and types', (entry, source) => {
     // client/index.ts re-exports only, in `export { ... }` / `export type { ... }` lists, plus the
     // functions and constants an entry defines itself.

@@ -1,0 +1,4 @@
+export type { BrowserStore } from './browser-store.js';
+export { browserStore } from './browser-store.js';
+export type { PersistStore, StoredRecord } from './store.js';
+export { memoryStore } from './store.js';
