@@ -30,6 +30,7 @@ export type {
   Awaitable,
   ClaimRequest,
   ClaimResult,
+  CommitResult,
   SessionBatch,
   SessionStore,
   StoredPayload,

@@ -2,6 +2,7 @@ import { TetherServerError } from './errors.js';
 import type {
   ClaimRequest,
   ClaimResult,
+  CommitResult,
   SessionBatch,
   SessionStore,
   StoredPayload,
@@ -16,6 +17,14 @@ export interface MemoryStoreOptions {
    * @default Infinity
    */
   maxSessions?: number;
+  /**
+   * Most payload bytes buffered across the store's sessions (their unacknowledged messages); a
+   * batch that would go over it is refused (`full`: the adapter ends that session, `lost`
+   * `'evicted'`). An integer >= 0, or `Infinity`. One adapter's own `maxTotalBufferedBytes` already
+   * bounds its memory; this bounds what adapters sharing one store hold together.
+   * @default Infinity
+   */
+  maxTotalBufferedBytes?: number;
   /** The clock, in ms (for tests). @default Date.now */
   now?: () => number;
 }
@@ -27,9 +36,12 @@ interface Entry {
   sent: number;
   acked: number;
   written: number;
-  /** Unacknowledged payloads; `pending[head]` has seq `acked + 1`. */
+  /** Unacknowledged payloads; `pending[head]` has seq `acked + 1`. `sizes[i]`: bytes of `pending[i]`. */
   pending: StoredPayload[];
+  sizes: number[];
   head: number;
+  /** Payload bytes from `head` on. */
+  bytes: number;
   expiresAt: number;
 }
 
@@ -53,15 +65,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       `Invalid option "maxSessions": got ${String(maxSessions)}; expected an integer >= 1, or Infinity.`,
     );
   }
-  return new MemoryStore(maxSessions, options.now ?? Date.now);
+  const maxTotalBufferedBytes = options.maxTotalBufferedBytes ?? Number.POSITIVE_INFINITY;
+  if (
+    !(
+      maxTotalBufferedBytes === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(maxTotalBufferedBytes) && maxTotalBufferedBytes >= 0)
+    )
+  ) {
+    throw new TetherServerError(
+      'INVALID_OPTION',
+      `Invalid option "maxTotalBufferedBytes": got ${String(maxTotalBufferedBytes)}; expected an integer >= 0, or Infinity.`,
+    );
+  }
+  return new MemoryStore(maxSessions, maxTotalBufferedBytes, options.now ?? Date.now);
 }
 
 class MemoryStore implements SessionStore {
   readonly shared = false;
   readonly #entries = new Map<string, Entry>();
+  #bufferedBytes = 0;
 
   constructor(
     private readonly maxSessions: number,
+    private readonly maxTotalBufferedBytes: number,
     private readonly now: () => number,
   ) {}
 
@@ -78,14 +104,16 @@ class MemoryStore implements SessionStore {
         acked: 0,
         written: 0,
         pending: [],
+        sizes: [],
         head: 0,
+        bytes: 0,
         expiresAt: this.now() + ttl,
       });
       return { status: 'created' };
     }
     if (entry.keyHash !== '' && entry.keyHash !== keyHash) return { status: 'wrong-key' };
     if (peerRecv < entry.acked || peerRecv > entry.written) return { status: 'refused' };
-    dropThrough(entry, peerRecv);
+    this.#dropThrough(entry, peerRecv);
     entry.owner = owner;
     entry.expiresAt = this.now() + ttl;
     // The new owner resends everything pending at once.
@@ -94,16 +122,29 @@ class MemoryStore implements SessionStore {
     return { status: 'resumed', recv, sent, acked, written, pending: entry.pending.slice(entry.head) };
   }
 
-  commit(sid: string, owner: string, batch: SessionBatch): boolean {
+  commit(sid: string, owner: string, batch: SessionBatch): CommitResult {
     const entry = this.#owned(sid, owner);
-    if (entry === undefined) return false;
+    if (entry === undefined) return 'fenced';
+    const sizes = batch.append.map(sizeOf);
+    if (Number.isFinite(this.maxTotalBufferedBytes)) {
+      const before = entry.bytes;
+      const after = before + sum(sizes) - this.#ackedBytes(entry, batch.acked, sizes);
+      if (after > before && this.#bufferedBytes + after - before > this.maxTotalBufferedBytes) {
+        if (this.#prune() === 0 || this.#bufferedBytes + after - before > this.maxTotalBufferedBytes) {
+          return 'full';
+        }
+      }
+    }
     entry.recv = Math.max(entry.recv, batch.recv);
     for (const payload of batch.append) entry.pending.push(payload);
+    for (const size of sizes) entry.sizes.push(size);
     entry.sent += batch.append.length;
+    entry.bytes += sum(sizes);
+    this.#bufferedBytes += sum(sizes);
     entry.written = Math.max(entry.written, batch.written);
-    dropThrough(entry, batch.acked);
+    this.#dropThrough(entry, batch.acked);
     entry.expiresAt = this.now() + batch.ttl;
-    return true;
+    return 'stored';
   }
 
   keepAlive(sid: string, owner: string, ttl: number): boolean {
@@ -114,14 +155,15 @@ class MemoryStore implements SessionStore {
   }
 
   remove(sid: string, owner: string): boolean {
-    if (this.#owned(sid, owner) === undefined) return false;
-    this.#entries.delete(sid);
+    const entry = this.#owned(sid, owner);
+    if (entry === undefined) return false;
+    this.#delete(sid, entry);
     return true;
   }
 
   stats(): StoreStats {
     this.#prune();
-    return { sessions: this.#entries.size };
+    return { sessions: this.#entries.size, bufferedBytes: this.#bufferedBytes };
   }
 
   #owned(sid: string, owner: string): Entry | undefined {
@@ -132,25 +174,64 @@ class MemoryStore implements SessionStore {
   #live(sid: string): Entry | undefined {
     const entry = this.#entries.get(sid);
     if (entry !== undefined && entry.expiresAt <= this.now()) {
-      this.#entries.delete(sid);
+      this.#delete(sid, entry);
       return undefined;
     }
     return entry;
   }
 
-  #prune(): void {
+  /** Forgets every expired session; returns how many. */
+  #prune(): number {
     const now = this.now();
-    for (const [sid, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(sid);
+    let pruned = 0;
+    for (const [sid, entry] of this.#entries) {
+      if (entry.expiresAt > now) continue;
+      this.#delete(sid, entry);
+      pruned += 1;
+    }
+    return pruned;
+  }
+
+  #delete(sid: string, entry: Entry): void {
+    this.#entries.delete(sid);
+    this.#bufferedBytes -= entry.bytes;
+  }
+
+  /** Bytes an acknowledgement up to `seq` drops, counting `appended` (sizes) as already pushed. */
+  #ackedBytes(entry: Entry, seq: number, appended: readonly number[]): number {
+    let bytes = 0;
+    const stored = entry.sent - entry.acked;
+    for (let n = 0; n < Math.min(seq, entry.sent + appended.length) - entry.acked; n++) {
+      bytes += n < stored ? (entry.sizes[entry.head + n] as number) : (appended[n - stored] as number);
+    }
+    return bytes;
+  }
+
+  /** A cumulative acknowledgement: drops every pending payload with seq ≤ `seq`. */
+  #dropThrough(entry: Entry, seq: number): void {
+    if (seq <= entry.acked) return;
+    const count = Math.min(seq, entry.sent) - entry.acked;
+    let dropped = 0;
+    for (let n = 0; n < count; n++) dropped += entry.sizes[entry.head + n] as number;
+    entry.bytes -= dropped;
+    this.#bufferedBytes -= dropped;
+    entry.head += count;
+    entry.acked += count;
+    if (entry.head >= COMPACT_AFTER && entry.head * 2 >= entry.pending.length) {
+      entry.pending = entry.pending.slice(entry.head);
+      entry.sizes = entry.sizes.slice(entry.head);
+      entry.head = 0;
+    }
   }
 }
 
-/** A cumulative acknowledgement: drops every pending payload with seq ≤ `seq`. */
-function dropThrough(entry: Entry, seq: number): void {
-  if (seq <= entry.acked) return;
-  entry.head += Math.min(seq, entry.sent) - entry.acked;
-  entry.acked = Math.min(seq, entry.sent);
-  if (entry.head >= COMPACT_AFTER && entry.head * 2 >= entry.pending.length) {
-    entry.pending = entry.pending.slice(entry.head);
-    entry.head = 0;
-  }
+/** Payload bytes, as the adapter counts them (UTF-8 for text). */
+function sizeOf(payload: StoredPayload): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }

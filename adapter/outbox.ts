@@ -1,6 +1,6 @@
 import { payloadOf } from './frames.js';
 import type { Outbound } from './send-buffer.js';
-import type { SessionStore } from './store.js';
+import type { CommitResult, SessionStore } from './store.js';
 
 /** What the outbox tells its session. */
 export interface OutboxHooks {
@@ -11,6 +11,11 @@ export interface OutboxHooks {
   readonly onStored: (entries: readonly Outbound[], recv: number) => void;
   /** The store refused a write: another owner holds the session now. Nothing more is written. */
   readonly onFenced: () => void;
+  /**
+   * The store refused a write that would go over its own limit on buffered bytes (shared by every
+   * server using it). Nothing more is written.
+   */
+  readonly onFull: () => void;
   /** The store failed (or did not answer in time). Nothing more is written. */
   readonly onUnavailable: (error: unknown) => void;
 }
@@ -132,7 +137,7 @@ export class Outbox {
     // store must never believe less (a resume would be refused); believing more is harmless.
     if (last !== undefined && this.isAttached()) this.#written = Math.max(this.#written, last.seq);
     const recv = this.#recv;
-    let result: boolean | Promise<boolean>;
+    let result: CommitResult | Promise<CommitResult>;
     try {
       result = this.store.commit(this.sid, this.owner, {
         recv,
@@ -151,9 +156,9 @@ export class Outbox {
     }
     this.#inFlight = entries;
     result.then(
-      (ok) => {
+      (outcome) => {
         this.#inFlight = undefined;
-        this.#settled(ok, entries, recv);
+        this.#settled(outcome, entries, recv);
         this.#flush(); // what arrived meanwhile
       },
       (error: unknown) => {
@@ -164,12 +169,13 @@ export class Outbox {
     );
   }
 
-  #settled(ok: boolean, entries: Outbound[], recv: number): void {
+  #settled(outcome: CommitResult, entries: Outbound[], recv: number): void {
     if (this.#stopped) return;
-    if (!ok) {
+    if (outcome !== 'stored') {
       this.#staged = [...entries, ...this.#staged];
       this.#stopped = true;
-      this.hooks.onFenced();
+      if (outcome === 'full') this.hooks.onFull();
+      else this.hooks.onFenced();
       return;
     }
     this.#storedRecv = recv;

@@ -216,6 +216,7 @@ export class Session implements TetherSession {
       {
         onStored: (entries, recv) => this.#stored(entries, recv),
         onFenced: () => this.release('taken-over'),
+        onFull: () => this.evict(),
         onUnavailable: () => this.release('store-unavailable'),
       },
       { recv: this.#recv, sent: this.#sent, acked: this.#acked, written: this.#written },

@@ -86,10 +86,19 @@ export interface SessionBatch {
   readonly ttl: number;
 }
 
+/**
+ * `stored`: the batch is applied. `fenced`: another owner holds the session now; nothing was
+ * written. `full`: the batch would take the payload bytes buffered across the store over its
+ * `maxTotalBufferedBytes`; nothing was written (the adapter ends the session, `lost` `'evicted'`).
+ */
+export type CommitResult = 'stored' | 'fenced' | 'full';
+
 /** Store-wide figures, for health checks and metrics. */
 export interface StoreStats {
   /** Sessions held in the store (every node's, for a shared store). */
   readonly sessions: number;
+  /** Payload bytes of the unacknowledged messages of those sessions. */
+  readonly bufferedBytes: number;
 }
 
 /** See the file's comment. */
@@ -98,8 +107,8 @@ export interface SessionStore {
   readonly shared: boolean;
   /** Takes ownership of a session for a new connection; see {@link ClaimResult}. */
   claim(request: ClaimRequest): Awaitable<ClaimResult>;
-  /** Applies `batch` if `owner` still owns `sid`; `false` (nothing written) otherwise. */
-  commit(sid: string, owner: string, batch: SessionBatch): Awaitable<boolean>;
+  /** Applies `batch`, whole and atomically, if `owner` still owns `sid`; see {@link CommitResult}. */
+  commit(sid: string, owner: string, batch: SessionBatch): Awaitable<CommitResult>;
   /** Extends the session's time to live (an attached session with no traffic); `false` if no longer owned. */
   keepAlive(sid: string, owner: string, ttl: number): Awaitable<boolean>;
   /** Deletes the session if `owner` still owns it (`false` otherwise: another node holds it now). */

@@ -2,12 +2,13 @@ import { TetherServerError } from '../errors.js';
 import type {
   ClaimRequest,
   ClaimResult,
+  CommitResult,
   SessionBatch,
   SessionStore,
   StoredPayload,
   StoreStats,
 } from '../store.js';
-import { ADMIT, CLAIM, COMMIT, COUNT, KEEP_ALIVE, REMOVE, type Script } from './scripts.js';
+import { CLAIM, COMMIT, COUNT, KEEP_ALIVE, REMOVE, type Script } from './scripts.js';
 
 /**
  * What the store needs of a Redis client: node-redis's `sendCommand` (the `redis` package, 4.x to
@@ -38,6 +39,15 @@ export interface RedisStoreOptions {
    */
   maxSessions?: number;
   /**
+   * Most payload bytes buffered in Redis across every node's sessions (their unacknowledged
+   * messages), counted in the same script as each write. A batch that would go over it is refused
+   * whole, and the adapter ends that session (`lost` `'evicted'`, bye, close 1013). An integer >= 0,
+   * or `Infinity`. Each adapter's own `maxTotalBufferedBytes` bounds that server's memory; this
+   * bounds Redis's.
+   * @default Infinity
+   */
+  maxTotalBufferedBytes?: number;
+  /**
    * A Redis call that has not answered within this many ms counts as Redis being unavailable (the
    * adapter closes the connection with 1011 and acknowledges nothing more). The call may still be
    * applied later; fencing and the atomic batch keep that safe (docs/protocol.md §9).
@@ -57,7 +67,9 @@ const BINARY_TAG = Buffer.from('b');
  * resume any session, so a load balancer may route each connection anywhere (round robin), and a
  * node can die at any moment without losing a session. One Lua script call per batch of a session
  * (every message received and sent in one tick of that session), pipelined by node-redis with the
- * batches of other sessions; see ./scripts.ts for the keys.
+ * batches of other sessions; see ./scripts.ts for the keys. The store-wide counts (sessions and
+ * buffered bytes, for its limits) are written by the same scripts, so they need one Redis (a
+ * primary, with replicas if you like), not Redis Cluster.
  * @throws {TetherServerError} `INVALID_OPTION` for an invalid option.
  * @example
  * import { createClient } from 'redis';
@@ -75,6 +87,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     client,
     keyPrefix = 'tether:',
     maxSessions = Number.POSITIVE_INFINITY,
+    maxTotalBufferedBytes = Number.POSITIVE_INFINITY,
     commandTimeout = 2000,
   } = options;
   if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function') {
@@ -86,39 +99,48 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   if (!(maxSessions === Number.POSITIVE_INFINITY || (Number.isInteger(maxSessions) && maxSessions >= 1))) {
     throw invalid('maxSessions', maxSessions, 'an integer >= 1, or Infinity');
   }
+  if (
+    !(
+      maxTotalBufferedBytes === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(maxTotalBufferedBytes) && maxTotalBufferedBytes >= 0)
+    )
+  ) {
+    throw invalid('maxTotalBufferedBytes', maxTotalBufferedBytes, 'an integer >= 0, or Infinity');
+  }
   if (!(Number.isInteger(commandTimeout) && commandTimeout >= 1 && commandTimeout <= 2_147_483_647)) {
     throw invalid('commandTimeout', commandTimeout, 'an integer from 1 to 2147483647 (ms)');
   }
-  return new RedisStore(client, keyPrefix, maxSessions, commandTimeout);
+  return new RedisStore(client, keyPrefix, maxSessions, maxTotalBufferedBytes, commandTimeout);
 }
 
 class RedisStore implements SessionStore {
   readonly shared = true;
-  readonly #index: string;
+  /** The store-wide keys every script takes last (see ./scripts.ts). */
+  readonly #counts: readonly string[];
+  /** The limits as the scripts take them: -1 for none. */
+  readonly #maxSessions: string;
+  readonly #maxBytes: string;
 
   constructor(
     private readonly client: RedisCommandClient,
     private readonly prefix: string,
-    private readonly maxSessions: number,
+    maxSessions: number,
+    maxTotalBufferedBytes: number,
     private readonly timeout: number,
   ) {
-    this.#index = `${prefix}sessions`;
+    this.#counts = [`${prefix}sessions`, `${prefix}bytes`, `${prefix}bytes-total`];
+    this.#maxSessions = Number.isFinite(maxSessions) ? String(maxSessions) : '-1';
+    this.#maxBytes = Number.isFinite(maxTotalBufferedBytes) ? String(maxTotalBufferedBytes) : '-1';
   }
 
   async claim({ sid, owner, peerRecv, ttl, keyHash }: ClaimRequest): Promise<ClaimResult> {
-    const args = [owner, String(peerRecv), String(ttl), keyHash];
+    const args = [sid, owner, String(peerRecv), String(ttl), keyHash, this.#maxSessions];
     const reply = (await this.#run(CLAIM, this.#keys(sid), args, true)) as Array<Buffer | number> | undefined;
     const status = String(reply?.[0]);
-    if (status === 'refused' || status === 'wrong-key') return { status };
-    const limit = Number.isFinite(this.maxSessions) ? this.maxSessions : -1;
-    if (status === 'created') {
-      const admitted = await this.#run(ADMIT, [this.#index], [sid, String(ttl), String(limit)]);
-      if (admitted === 1) return { status: 'created' };
-      await this.#run(REMOVE, this.#keys(sid), [owner]);
-      return { status: 'full' };
+    if (status === 'created' || status === 'full' || status === 'refused' || status === 'wrong-key') {
+      return { status };
     }
     if (status !== 'resumed' || reply === undefined) throw unexpected('CLAIM', reply);
-    await this.#run(ADMIT, [this.#index], [sid, String(ttl), '-1']);
     const [, recv, sent, acked, written, ...items] = reply;
     return {
       status: 'resumed',
@@ -130,39 +152,40 @@ class RedisStore implements SessionStore {
     };
   }
 
-  async commit(sid: string, owner: string, batch: SessionBatch): Promise<boolean> {
+  async commit(sid: string, owner: string, batch: SessionBatch): Promise<CommitResult> {
     const args: Array<string | Buffer> = [
+      sid,
       owner,
       String(batch.recv),
       String(batch.acked),
       String(batch.written),
       String(batch.ttl),
+      this.#maxBytes,
     ];
     for (const payload of batch.append) args.push(encodePayload(payload));
-    return (await this.#run(COMMIT, this.#keys(sid), args)) === 1;
+    const reply = await this.#run(COMMIT, this.#keys(sid), args);
+    if (reply === 1) return 'stored';
+    if (reply === 0) return 'fenced';
+    if (reply === 2) return 'full';
+    throw unexpected('COMMIT', reply);
   }
 
   async keepAlive(sid: string, owner: string, ttl: number): Promise<boolean> {
-    const [alive] = await Promise.all([
-      this.#run(KEEP_ALIVE, this.#keys(sid), [owner, String(ttl)]),
-      this.#run(ADMIT, [this.#index], [sid, String(ttl), '-1']),
-    ]);
-    return alive === 1;
+    return (await this.#run(KEEP_ALIVE, this.#keys(sid), [sid, owner, String(ttl)])) === 1;
   }
 
   async remove(sid: string, owner: string): Promise<boolean> {
-    const removed = (await this.#run(REMOVE, this.#keys(sid), [owner])) === 1;
-    if (removed) await this.#call(['ZREM', this.#index, sid]);
-    return removed;
+    return (await this.#run(REMOVE, this.#keys(sid), [sid, owner])) === 1;
   }
 
   async stats(): Promise<StoreStats> {
-    return { sessions: Number(await this.#run(COUNT, [this.#index], [])) };
+    const [sessions, bufferedBytes] = (await this.#run(COUNT, this.#counts, [])) as [number, number];
+    return { sessions: Number(sessions), bufferedBytes: Number(bufferedBytes) };
   }
 
-  #keys(sid: string): [string, string] {
-    // `{sid}` is the hash tag: both keys of a session land in one Redis Cluster slot.
-    return [`${this.prefix}{${sid}}:s`, `${this.prefix}{${sid}}:o`];
+  #keys(sid: string): string[] {
+    // `{sid}` is the hash tag: a session's own keys share one slot (see ./scripts.ts on Cluster).
+    return [`${this.prefix}{${sid}}:s`, `${this.prefix}{${sid}}:o`, ...this.#counts];
   }
 
   /** EVALSHA, and EVAL once when Redis does not know the script (first use, or after a restart). */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../adapter/memory-store.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
 import type { SessionBatch, SessionStore } from '../../adapter/store.js';
+import { waitUntil } from '../helpers/next-event.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 
 const RUN_REDIS = redisAvailable('session-store');
@@ -74,7 +75,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
       const binary = Buffer.from([0, 255, 109, 1]);
       expect(
         await store.commit('s', 'a', batch({ recv: 3, written: 2, append: ['one', binary, 'trois ✓'] })),
-      ).toBe(true);
+      ).toBe('stored');
       const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
       expect(resumed).toEqual({
         status: 'resumed',
@@ -97,7 +98,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
         status: 'refused',
       });
       // Still a's: its writes go on.
-      expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe(true);
+      expect(await store.commit('s', 'a', batch({ acked: 1, written: 2 }))).toBe('stored');
       expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
         status: 'refused',
       });
@@ -119,7 +120,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     expect(await store.claim({ sid: 'k', owner: 'y', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
       status: 'wrong-key',
     });
-    expect(await store.commit('k', 'a', batch({ recv: 1 }))).toBe(true); // still a's
+    expect(await store.commit('k', 'a', batch({ recv: 1 }))).toBe('stored'); // still a's
     expect(await store.claim({ sid: 'k', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: 'aa11' })).toMatchObject(
       {
         status: 'resumed',
@@ -141,7 +142,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
       await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
       await store.commit('s', 'a', batch({ recv: 1, written: 1, append: ['from a'] }));
       await store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
-      expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe(false);
+      expect(await store.commit('s', 'a', batch({ recv: 2, written: 2, append: ['late a'] }))).toBe('fenced');
       expect(await store.keepAlive('s', 'a', TTL)).toBe(false);
       expect(await store.remove('s', 'a')).toBe(false);
       expect(await store.keepAlive('s', 'b', TTL)).toBe(true);
@@ -158,7 +159,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await store.commit('s', 'a', batch({ recv: 5, written: 1, append: ['x'] }));
     expect(await store.remove('s', 'a')).toBe(true);
-    expect(await store.commit('s', 'a', batch({ recv: 6 }))).toBe(false);
+    expect(await store.commit('s', 'a', batch({ recv: 6 }))).toBe('fenced');
     expect(await store.claim({ sid: 's', owner: 'b', peerRecv: 7, ttl: TTL, keyHash: '' })).toEqual({
       status: 'created',
     });
@@ -174,7 +175,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
       const store = makeStore();
       await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
       const many = Array.from({ length: 5000 }, (_, n) => `n${n + 1}`);
-      expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe(true);
+      expect(await store.commit('s', 'a', batch({ written: 5000, append: many }))).toBe('stored');
       await store.commit('s', 'a', batch({ acked: 4990, written: 5000 }));
       const resumed = await store.claim({ sid: 's', owner: 'b', peerRecv: 4995, ttl: TTL, keyHash: '' });
       expect(resumed).toMatchObject({ status: 'resumed', acked: 4995, sent: 5000 });
@@ -195,6 +196,64 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     },
   );
 
+  it.runIf(run)(
+    'counts the payload bytes of unacknowledged messages across sessions, and refuses whole a batch that would go over maxTotalBufferedBytes',
+    async () => {
+      const store =
+        _name === 'memory'
+          ? createMemoryStore({ maxTotalBufferedBytes: 12 })
+          : createRedisStore({
+              client: client as Client,
+              keyPrefix: `t${++prefixes}:`,
+              maxTotalBufferedBytes: 12,
+            });
+      await store.claim({ sid: 'a', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      await store.claim({ sid: 'b', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
+      // 5 + 3 bytes, and 3 for '✓' (UTF-8): 11.
+      expect(
+        await store.commit('a', 'a', batch({ written: 3, append: ['12345', Buffer.from([1, 2, 3]), '✓'] })),
+      ).toBe('stored');
+      expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 11 });
+      // b's 2 bytes would make 13: refused whole, recv included.
+      expect(await store.commit('b', 'b', batch({ recv: 4, written: 1, append: ['xy'] }))).toBe('full');
+      expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 11 });
+      // A batch that adds no bytes is never refused.
+      expect(await store.commit('b', 'b', batch({ recv: 4 }))).toBe('stored');
+      // An ack frees bytes for everyone; one in the same batch as an append counts against it.
+      expect(await store.commit('a', 'a', batch({ acked: 1, written: 3 }))).toBe('stored');
+      expect(await store.commit('b', 'b', batch({ recv: 5, written: 1, append: ['xy'] }))).toBe('stored');
+      expect(await store.commit('b', 'b', batch({ acked: 1, written: 2, append: ['pqrs'] }))).toBe('stored');
+      expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 6 + 4 });
+      expect(await store.claim({ sid: 'b', owner: 'b2', peerRecv: 1, ttl: TTL, keyHash: '' })).toMatchObject({
+        status: 'resumed',
+        recv: 5,
+        pending: ['pqrs'],
+      });
+      // A resume's recv is an ack too, and removing a session takes its bytes out.
+      await store.claim({ sid: 'a', owner: 'a2', peerRecv: 2, ttl: TTL, keyHash: '' });
+      expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 3 + 4 });
+      await store.remove('b', 'b2');
+      expect(await store.stats()).toEqual({ sessions: 1, bufferedBytes: 3 });
+    },
+  );
+
+  it.runIf(run)('takes an expired session (its owner died) out of the byte count', async () => {
+    const store =
+      _name === 'memory'
+        ? createMemoryStore()
+        : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:` });
+    await store.claim({ sid: 'dies', owner: 'a', peerRecv: 0, ttl: 50, keyHash: '' });
+    expect(await store.commit('dies', 'a', batch({ written: 1, append: ['abc'], ttl: 50 }))).toBe('stored');
+    await store.claim({ sid: 'lives', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
+    expect(await store.commit('lives', 'b', batch({ written: 1, append: ['de'] }))).toBe('stored');
+    expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 5 });
+    await waitUntil(async () => (await store.stats()).sessions === 1, {
+      timeoutMs: 2000,
+      message: 'the session whose time to live passed to be gone',
+    });
+    expect(await store.stats()).toEqual({ sessions: 1, bufferedBytes: 2 });
+  });
+
   it.runIf(run)('refuses a new session beyond maxSessions and counts the sessions it holds', async () => {
     const store =
       _name === 'memory'
@@ -213,13 +272,13 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     expect(await store.claim({ sid: 'two', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
       status: 'resumed',
     });
-    expect(await store.stats()).toEqual({ sessions: 2 });
+    expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 0 });
     await store.remove('one', 'a');
     expect(await store.claim({ sid: 'three', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
       status: 'created',
     });
     // The refused claim left nothing behind: 'three' is new, not resumed.
-    expect(await store.stats()).toEqual({ sessions: 2 });
+    expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 0 });
   });
 });
 
@@ -231,8 +290,8 @@ describe('memory session store', () => {
     now += 99;
     expect(store.keepAlive('s', 'a', 100)).toBe(true);
     now += 100;
-    expect(store.commit('s', 'a', batch({ recv: 1 }))).toBe(false);
-    expect(store.stats()).toEqual({ sessions: 0 });
+    expect(store.commit('s', 'a', batch({ recv: 1 }))).toBe('fenced');
+    expect(store.stats()).toEqual({ sessions: 0, bufferedBytes: 0 });
     expect(store.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: 100, keyHash: '' })).toEqual({
       status: 'created',
     });
@@ -247,7 +306,13 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     await store.claim({ sid: 'tagged', owner: 'a', peerRecv: 0, ttl: 30_000, keyHash: '' });
     await store.commit('tagged', 'a', batch({ written: 1, append: ['x'], ttl: 20_000 }));
     const keys = (await redisClient().keys('ttl:*')).sort();
-    expect(keys).toEqual(['ttl:sessions', 'ttl:{tagged}:o', 'ttl:{tagged}:s']);
+    expect(keys).toEqual([
+      'ttl:bytes',
+      'ttl:bytes-total',
+      'ttl:sessions',
+      'ttl:{tagged}:o',
+      'ttl:{tagged}:s',
+    ]);
     for (const key of ['ttl:{tagged}:o', 'ttl:{tagged}:s']) {
       const ttl = await redisClient().pTTL(key);
       expect(ttl, key).toBeGreaterThan(15_000);
@@ -267,8 +332,22 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
       [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]),
     );
     // commandstats also counts the commands a script runs: one EVALSHA from the client, and in it
-    // one RPUSH for the 100 messages.
-    expect(calls).toEqual({ evalsha: 1, hget: 1, hmget: 1, rpush: 1, ltrim: 1, hset: 1, pexpire: 2 });
+    // one RPUSH for the 100 messages, one LRANGE (+ LTRIM) for the bytes the ack drops, and the
+    // store-wide counts (TIME, ZRANGEBYSCORE to prune, ZADD, HGET/HSET + INCRBY for the bytes).
+    expect(calls).toEqual({
+      evalsha: 1,
+      time: 1,
+      zrangebyscore: 1,
+      hget: 2,
+      hmget: 1,
+      lrange: 1,
+      rpush: 1,
+      ltrim: 1,
+      hset: 2,
+      pexpire: 2,
+      zadd: 1,
+      incrby: 1,
+    });
   });
 
   it('reports STORE_UNAVAILABLE when Redis does not answer within commandTimeout, and works again after', async () => {
@@ -285,14 +364,14 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    expect(await store.commit('s', 'a', batch({ recv: 2 }))).toBe(true);
+    expect(await store.commit('s', 'a', batch({ recv: 2 }))).toBe('stored');
   });
 
   it('loads its scripts again after Redis forgot them (SCRIPT FLUSH, as after a restart)', async () => {
     const store = createRedisStore({ client: redisClient(), keyPrefix: 'flush:' });
     await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
     await redisClient().scriptFlush();
-    expect(await store.commit('s', 'a', batch({ recv: 1 }))).toBe(true);
+    expect(await store.commit('s', 'a', batch({ recv: 1 }))).toBe('stored');
   });
 
   it('rejects bad options with INVALID_OPTION, naming the option and what it accepts', () => {

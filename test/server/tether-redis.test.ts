@@ -45,10 +45,12 @@ afterAll(async () => {
 });
 
 /** Two nodes: adapters with their own store objects on one Redis, under one prefix. */
-async function twoNodes(commandTimeout = 2000) {
+async function twoNodes(commandTimeout = 2000, maxTotalBufferedBytes = Number.POSITIVE_INFINITY) {
   const keyPrefix = `n${++prefixes}:`;
   const node = () =>
-    serve({ store: createRedisStore({ client: client as Client, keyPrefix, commandTimeout }) });
+    serve({
+      store: createRedisStore({ client: client as Client, keyPrefix, commandTimeout, maxTotalBufferedBytes }),
+    });
   return { a: await node(), b: await node() };
 }
 
@@ -156,6 +158,30 @@ describe.runIf(RUN)('createTetherServer({ store: createRedisStore() })', () => {
     a.tether.close();
     expect(await released).toEqual({ reason: 'shutdown', unstored: ['in flight'] });
     resume();
+  });
+
+  it('holds maxTotalBufferedBytes across nodes: the send that takes the bytes buffered in Redis over it ends its own session (evicted, bye, 1013)', async () => {
+    // 10 bytes across both nodes; each node's own limit (128 MiB) is nowhere near.
+    const { a, b } = await twoNodes(2000, 10);
+    const { peer: onA } = await a.connect('heavy');
+    const { peer: onB } = await b.connect('light');
+    const heavy = a.sessions[0] as TetherSession;
+    const light = b.sessions[0] as TetherSession;
+    heavy.send('12345678'); // never acknowledged: 8 bytes stay in Redis
+    await onA.until(() => onA.messages().length === 1, 'the 8 bytes, stored');
+    const lost = waitFor(light, 'lost', { timeoutMs: WAIT_MS });
+    light.send('abc'); // 8 + 3 > 10
+    expect(await lost).toEqual({ reason: 'evicted', undelivered: ['abc'] });
+    expect(await onB.closed).toEqual({ code: 1013, reason: 'Server over its limits, try again later' });
+    expect(onB.frames.some((frame) => frame.type === 'bye')).toBe(true);
+    expect(b.tether.stats.ended.evicted).toBe(1);
+    // The other node's session is untouched, and once it is acknowledged there is room again.
+    expect(heavy.state).toBe('attached');
+    // Both nodes share one node-redis connection here, so A's ack is applied before B's next claim.
+    await acknowledge(onA, 1);
+    const { peer: again } = await b.connect('light-2');
+    (b.sessions[1] as TetherSession).send('abc');
+    await again.until(() => again.messages().length === 1, 'abc, stored now');
   });
 
   it('refuses a hello with 1013 while Redis does not answer, holding nothing', async () => {
