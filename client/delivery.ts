@@ -2,8 +2,8 @@ import type { MessageData } from './codec.js';
 import type { Disposables } from './disposables.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
-import type { CloseInfo, SocketBinaryType, WebSocketLike } from './options.js';
-import type { OutboundQueue, QueuedMessage } from './queue.js';
+import type { SocketBinaryType, WebSocketLike } from './options.js';
+import type { Held, QueuedMessage } from './queue.js';
 import type { ConnectionState } from './state.js';
 
 /**
@@ -18,7 +18,6 @@ export interface Delivery {
 
 /** What a delivery link gets from the client that owns it. */
 export interface DeliveryHost<Out> {
-  readonly queue: OutboundQueue<Out>;
   /** Timers of the current connection. */
   readonly connection: Disposables;
   /** Timers that outlive connections until the client closes. */
@@ -34,18 +33,23 @@ export interface DeliveryHost<Out> {
    * `WebSocket` constructor. The link owns it.
    */
   createSocket(url: string, protocols: string[]): WebSocket;
-  /** Drop the connection; `final` also stops reconnecting (the server cannot speak the mode). */
-  drop(close: CloseInfo, error: TetherError, final: boolean): void;
+  /**
+   * Drop the connection, reporting `reason`. `final`: the server cannot speak the mode; stop
+   * reconnecting, close code 1002. Otherwise 1006 (no closing handshake), and the client retries.
+   */
+  drop(reason: string, error: TetherError, final: boolean): void;
   report(lost: ClientEventMap<unknown, Out>['session-lost']): void;
   /**
    * Drop this connection and connect again at once, as a decision of the link's, not a failure.
-   * `close` is what the `close`/`reconnecting` events report (default: 1000 "Starting a new session").
+   * The `close`/`reconnecting` events report code 1000 and `reason` (default "Starting a new session").
    */
-  restart(close?: CloseInfo): void;
+  restart(reason?: string): void;
 }
 
 /** The client's calls into a delivery link, in the order of a connection's life. */
 export interface DeliveryLink<Out> {
+  /** Messages the link keeps after writing them (until acknowledged): they count against the queue limits. */
+  readonly held: Held;
   /** True while the connection speaks the link's protocol: every message then goes through the queue. */
   readonly framed: boolean;
   /** The URL and subprotocols of a new connection. */
@@ -54,7 +58,7 @@ export interface DeliveryLink<Out> {
   opened(socket: WebSocketLike, stopConnectTimeout: () => void): boolean;
   /** An inbound message while framed: the payload to deliver, or undefined. */
   receive(data: MessageData): MessageData | undefined;
-  /** Writes the next queued message while framed. */
+  /** Writes the oldest queued message (taken out of the queue) while framed. */
   write(socket: WebSocketLike, message: QueuedMessage<Out>): void;
   /** Our close frame is about to go. */
   bye(): void;

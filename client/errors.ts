@@ -32,9 +32,26 @@ export type TetherErrorCode =
   /** Exactly-once: the server broke the `tether.v1` protocol; the connection is dropped and resumed (`error` event). */
   | 'PROTOCOL_ERROR';
 
+/**
+ * The mark every tether-ws error carries. `Symbol.for` is one symbol per realm however many copies
+ * of the library a page loads (two bundles, or a CDN build beside an npm one), so
+ * {@link isTetherError} recognises errors of every copy, where `instanceof` knows only its own.
+ */
+const BRAND = Symbol.for('tether-ws.error');
+
+/**
+ * True for every error tether-ws creates, from any copy of the library: the one check that covers
+ * `TetherError` and the boundary errors (which extend `TypeError` / `RangeError` instead).
+ * @example if (isTetherError(error) && error.code === 'QUEUE_FULL') retryLater();
+ */
+export function isTetherError(value: unknown): value is TetherError | TetherTypeError | TetherRangeError {
+  return (value as { [BRAND]?: unknown } | null)?.[BRAND] === true;
+}
+
 /** Base class of every error tether-ws emits, or throws at run time. */
 export class TetherError extends Error {
   override name = 'TetherError';
+  readonly [BRAND] = true;
   /** Raw data involved, if any: the undecodable message (`DECODE_FAILED`), the unsent one (`ENCODE_FAILED`, `QUEUE_FULL`). */
   readonly data?: unknown;
 
@@ -67,6 +84,7 @@ function describeInvalid(kind: string, name: string, value: unknown, expected: s
 /** Thrown synchronously for an argument or option of the wrong type. `code` is `'INVALID_ARGUMENT'`. */
 export class TetherTypeError extends TypeError {
   override name = 'TetherTypeError';
+  readonly [BRAND] = true;
   readonly code = 'INVALID_ARGUMENT';
   /**
    * @param kind `'argument'` (of a method or the constructor) or `'option'`.
@@ -87,6 +105,7 @@ export class TetherTypeError extends TypeError {
 /** Thrown synchronously for an argument or option out of range. `code` is `'OUT_OF_RANGE'`. */
 export class TetherRangeError extends RangeError {
   override name = 'TetherRangeError';
+  readonly [BRAND] = true;
   readonly code = 'OUT_OF_RANGE';
   /** The same parameters as {@link TetherTypeError}'s. */
   constructor(

@@ -1,12 +1,10 @@
+import type { CloseInfo } from './close.js';
 import type { TetherError } from './errors.js';
 import type { DropReason } from './queue.js';
 import type { ConnectionState } from './state.js';
 
-/** Payload of `close`: the socket's close frame, and whether the client will try again. */
-export interface CloseEvent {
-  code: number;
-  reason: string;
-  wasClean: boolean;
+/** Payload of `close`: the socket's close frame ({@link CloseInfo}), and whether the client will try again. */
+export interface CloseEvent extends CloseInfo {
   /** True when a retry is scheduled; false once the client is `closed`. */
   willReconnect: boolean;
 }

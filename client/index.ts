@@ -1,12 +1,13 @@
+export type { CloseInfo } from './close.js';
+export { NO_RETRY_CODES } from './close.js';
 export type { Codec, MessageData, SendData } from './codec.js';
 export { jsonCodec } from './codec.js';
 export type { Delivery, DeliveryHost, DeliveryLink } from './delivery.js';
 export type { TetherErrorCode } from './errors.js';
-export { TetherError, TetherRangeError, TetherTypeError } from './errors.js';
+export { isTetherError, TetherError, TetherRangeError, TetherTypeError } from './errors.js';
 export type { ClientEventMap, CloseEvent } from './events.js';
 export type {
   ClientOptions,
-  CloseInfo,
   HeartbeatOptions,
   QueueOptions,
   ReconnectOptions,
@@ -14,8 +15,8 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './options.js';
-export { DEFAULT_OPTIONS, NO_RETRY_CODES } from './options.js';
-export type { DropReason, OutboundQueue, QueuedMessage } from './queue.js';
+export { DEFAULT_OPTIONS } from './options.js';
+export type { DropReason, Held, QueuedMessage } from './queue.js';
 export type { ConnectionState } from './state.js';
 export type { UrlProvider } from './url.js';
 export { WebSocketClient } from './websocket-client.js';

@@ -1,15 +1,9 @@
+import type { CloseInfo } from './close.js';
+import { NO_RETRY_CODES } from './close.js';
 import type { Codec, MessageData, SendData } from './codec.js';
 import { isSendable, passthroughCodec } from './codec.js';
 import type { Delivery } from './delivery.js';
 import { invalid } from './errors.js';
-
-/** What `close` listeners and `shouldReconnect` receive about a closed socket. */
-export interface CloseInfo {
-  /** Close code (RFC 6455 §7.4). 1006 when the connection dropped, timed out or failed to open. */
-  code: number;
-  reason: string;
-  wasClean: boolean;
-}
 
 /** What `binaryType` accepts in every environment (the DOM's `BinaryType`, without needing the DOM library). */
 export type SocketBinaryType = 'blob' | 'arraybuffer';
@@ -136,14 +130,6 @@ export interface ClientOptions<In = MessageData, Out = SendData> {
   random?: () => number;
 }
 
-/** Close codes after which the default `shouldReconnect` stops: retrying cannot help. */
-export const NO_RETRY_CODES: readonly number[] = [
-  1002, // protocol error: the client and server disagree on the protocol itself
-  1003, // unsupported data: the server will refuse the same data again
-  1008, // policy violation: e.g. refused origin or authentication, retrying is pointless
-  1010, // mandatory extension missing: the handshake will fail the same way
-];
-
 /** Every default, in one place. The options table of docs/api.md is checked against this object by a test. */
 export const DEFAULT_OPTIONS = {
   protocols: [] as string[],
@@ -193,39 +179,48 @@ export type ResolvedOptions<In, Out> = Readonly<
 
 /** The longest delay `setTimeout` honours; a larger one fires at once. */
 const MAX_TIMER = 2_147_483_647;
-/** Numeric options that may be Infinity (none of them is a timer delay). */
-const UNBOUNDED = ['maxRetries', 'maxMessages', 'maxBytes', 'highWaterMark'];
-/** Numeric options that must be integers. */
-const INTEGERS = ['maxRetries', 'maxMessages'];
-/** Numeric options whose minimum is 1 rather than 0. */
-const AT_LEAST_ONE = ['connectTimeout', 'closeTimeout', 'factor', 'interval', 'timeout'];
+/**
+ * The rules of the numeric options, keyed by each option's full path (`heartbeat.timeout`, not
+ * `timeout`), so that a new option in another group never inherits a rule by sharing a leaf name.
+ * Unlisted: a number from 0 to the longest timer delay. `max: Infinity` only for options that are
+ * not timer delays.
+ */
+const NUMBERS: Record<string, { min?: 1; max?: number; integer?: true }> = {
+  connectTimeout: { min: 1 },
+  closeTimeout: { min: 1 },
+  highWaterMark: { max: Number.POSITIVE_INFINITY },
+  'reconnect.factor': { min: 1 },
+  'reconnect.jitter': { max: 1 },
+  'reconnect.maxRetries': { max: Number.POSITIVE_INFINITY, integer: true },
+  'queue.maxMessages': { max: Number.POSITIVE_INFINITY, integer: true },
+  'queue.maxBytes': { max: Number.POSITIVE_INFINITY },
+  'heartbeat.interval': { min: 1 },
+  'heartbeat.timeout': { min: 1 },
+};
 const CHOICES: Record<string, readonly string[]> = {
   binaryType: ['blob', 'arraybuffer'],
-  overflow: ['drop-oldest', 'drop-newest', 'throw'],
+  'queue.overflow': ['drop-oldest', 'drop-newest', 'throw'],
 };
 
-/** Checks one value against the kind of its default; `key` picks the rules, `name` is for messages. */
-function check(key: string, name: string, value: unknown, fallback: unknown): unknown {
+/** Checks one value against the kind of its default and the rules of its full path `name`. */
+function check(name: string, value: unknown, fallback: unknown): unknown {
   const kind = typeof fallback;
   if (kind === 'number') {
-    const min = AT_LEAST_ONE.includes(key) ? 1 : 0;
-    const infinite = UNBOUNDED.includes(key);
-    const integer = INTEGERS.includes(key);
-    const max = key === 'jitter' ? 1 : infinite ? Number.POSITIVE_INFINITY : MAX_TIMER;
+    const { min = 0, max = MAX_TIMER, integer } = NUMBERS[name] ?? {};
     const expected = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
     if (typeof value !== 'number' || Number.isNaN(value)) throw invalid('option', name, value, expected);
     if (value < min || value > max || (integer && value !== max && !Number.isInteger(value))) {
       throw invalid('option', name, value, expected, true);
     }
-  } else if (key === 'delivery') {
+  } else if (name === 'delivery') {
     // A mode is an object made by its own entry point (exactlyOnce()), so its code is opt-in.
     // `typeof object` first: a string has a `link` method too (String.prototype.link).
     const mode = typeof value === 'object' ? (value as Partial<Delivery> | null) : undefined;
     if (value !== 'best-effort' && typeof mode?.link !== 'function') {
       throw invalid('option', name, value, '"best-effort" or exactlyOnce() from "tether-ws/exactly-once"');
     }
-  } else if (CHOICES[key] && !CHOICES[key].includes(value as string)) {
-    const expected = `one of ${CHOICES[key].map((c) => `"${c}"`).join(', ')}`;
+  } else if (CHOICES[name] && !CHOICES[name].includes(value as string)) {
+    const expected = `one of ${CHOICES[name].map((c) => `"${c}"`).join(', ')}`;
     throw invalid('option', name, value, expected, typeof value === 'string');
   } else if (kind !== 'string' && kind !== 'object' && typeof value !== kind) {
     throw invalid('option', name, value, kind === 'function' ? 'a function' : 'true or false');
@@ -255,7 +250,7 @@ function resolve<T extends object>(
     const value = (given as Record<string, unknown>)[key] ?? fallback;
     const name = prefix ? `${prefix}.${key}` : key;
     const nested = fallback && typeof fallback === 'object' && !Array.isArray(fallback);
-    out[key] = nested ? resolve(fallback, value, name, key !== 'queue') : check(key, name, value, fallback);
+    out[key] = nested ? resolve(fallback, value, name, key !== 'queue') : check(name, value, fallback);
   }
   return Object.freeze(out) as T;
 }
@@ -301,13 +296,13 @@ export function normalizeOptions<In, Out>(
     );
   }
   const codec = (given.codec ?? passthroughCodec) as Codec<In, Out>;
-  for (const part of ['encode', 'decode'] as const) check(part, `codec.${part}`, codec?.[part], check);
-  check('', 'WebSocket', given.WebSocket ?? check, check);
+  for (const part of ['encode', 'decode'] as const) check(`codec.${part}`, codec?.[part], check);
+  check('WebSocket', given.WebSocket ?? check, check);
   return Object.freeze({
     ...resolved,
     protocols: list,
     codec,
     WebSocket: given.WebSocket,
-    random: check('', 'random', given.random ?? Math.random, check) as () => number,
+    random: check('random', given.random ?? Math.random, check) as () => number,
   });
 }

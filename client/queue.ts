@@ -10,99 +10,70 @@ export interface QueuedMessage<Out> {
   data: Out;
   wire: SendData;
   bytes: number;
-  /** Sequence number in the exactly-once session, assigned when first written. */
-  seq?: number;
+}
+
+/** Messages and bytes held outside the queue, that count against its limits. */
+export interface Held {
+  readonly length: number;
+  readonly bytes: number;
 }
 
 /** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
 export type DropReason = 'queue-full' | 'too-large';
 
+const NOTHING_HELD: Held = { length: 0, bytes: 0 };
+
 /**
- * Bounded FIFO of outbound messages, the single owner of everything sent. In exactly-once mode it
- * also keeps messages that were written but not yet acknowledged (`written`), so they can be resent
- * after a reconnect. It never drops silently: every eviction or refusal goes to `onDrop`, and with
- * `overflow: 'throw'` the queue is left unchanged and `push()` throws `QUEUE_FULL`.
- *
- * ```
- *   spent slots | written, awaiting ack | not yet written
- *               ^ #head                 ^ #sent
- * ```
+ * Bounded FIFO of the messages not yet written. It never drops silently: every eviction or refusal
+ * goes to `onDrop`, and with `overflow: 'throw'` the queue is left unchanged and `push()` throws
+ * `QUEUE_FULL`. `held` is what a delivery mode keeps after writing (exactly-once: messages not yet
+ * acknowledged): it counts against the limits, so that they bound everything sent and not yet
+ * done with, but only unwritten messages are ever evicted.
  */
 export class OutboundQueue<Out> {
   /** Slots before `#head` are spent and compacted away in bulk. */
   #items: Array<QueuedMessage<Out> | undefined> = [];
   #head = 0;
-  #sent = 0;
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
-  /** Bytes currently held. */
+  readonly #held: Held;
+  /** Bytes currently queued. */
   bytes = 0;
 
-  constructor(limits: QueueLimits, onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void) {
+  constructor(
+    limits: QueueLimits,
+    onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void,
+    held = NOTHING_HELD,
+  ) {
     this.#limits = limits;
     this.#onDrop = onDrop;
+    this.#held = held;
   }
 
-  /** Messages held: written and awaiting an ack, plus not yet written. */
+  /** Messages queued. */
   get length(): number {
     return this.#items.length - this.#head;
-  }
-
-  /** Messages not yet written. */
-  get unsent(): number {
-    return this.#items.length - this.#sent;
-  }
-
-  /** The oldest message not yet written. */
-  nextUnsent(): QueuedMessage<Out> | undefined {
-    return this.#items[this.#sent];
-  }
-
-  /** Marks `nextUnsent()` as written: it stays held until `ack()` covers its `seq`. */
-  markWritten(): void {
-    this.#sent++;
-  }
-
-  /** Releases written messages whose `seq` is at most `seq` (a cumulative acknowledgement). */
-  ack(seq: number): void {
-    let message = this.#items[this.#head];
-    while (message && this.#head < this.#sent && (message.seq as number) <= seq) {
-      this.shift();
-      message = this.#items[this.#head];
-    }
-  }
-
-  /** After a resume: written-but-unacknowledged messages are to be written again, in order. */
-  rewind(): void {
-    this.#sent = this.#head;
-  }
-
-  /**
-   * Removes and returns every message that was written at least once and not acknowledged (the
-   * session that numbered them is gone). They are the oldest ones: seqs are assigned in order.
-   */
-  takeWritten(): Array<QueuedMessage<Out>> {
-    const taken: Array<QueuedMessage<Out>> = [];
-    while (this.#items[this.#head]?.seq !== undefined) taken.push(this.shift() as QueuedMessage<Out>);
-    return taken;
   }
 
   /** Appends a message; returns false if the message itself was refused (and reported). */
   push(data: Out, wire: SendData): boolean {
     const { maxMessages, maxBytes, overflow } = this.#limits;
+    const held = this.#held;
     const message = { data, wire, bytes: byteLength(wire) };
-    const fits = () => this.length < maxMessages && this.bytes + message.bytes <= maxBytes;
+    const fits = () =>
+      this.length + held.length < maxMessages && this.bytes + held.bytes + message.bytes <= maxBytes;
     if (overflow === 'throw' && !fits()) {
       throw new TetherError('QUEUE_FULL', `Queue full: ${this.length} messages, ${this.bytes} bytes`, {
         data,
       });
     }
     const tooLarge = message.bytes > maxBytes || !maxMessages;
-    if (tooLarge || (overflow === 'drop-newest' && !fits())) {
+    while (!tooLarge && overflow === 'drop-oldest' && !fits() && this.length)
+      this.#onDrop(this.shift() as QueuedMessage<Out>, 'queue-full');
+    if (tooLarge || !fits()) {
       this.#onDrop(message, tooLarge ? 'too-large' : 'queue-full');
       return false;
     }
-    while (!fits()) this.#onDrop(this.shift() as QueuedMessage<Out>, 'queue-full');
     this.#items.push(message);
     this.bytes += message.bytes;
     return true;
@@ -113,11 +84,9 @@ export class OutboundQueue<Out> {
     const message = this.#items[this.#head];
     if (message) {
       this.#items[this.#head++] = undefined;
-      this.#sent = Math.max(this.#sent, this.#head);
       this.bytes -= message.bytes;
       if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
         this.#items = this.#items.slice(this.#head);
-        this.#sent -= this.#head;
         this.#head = 0;
       }
     }

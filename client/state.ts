@@ -1,16 +1,7 @@
 /**
  * The client's lifecycle. `idle` is the state before the first `open()`; `closed` is the state after
- * `close()` or after giving up. Both accept `open()` again.
- *
- * ```
- *  idle ──open()──▶ connecting ──socket open──▶ open
- *   │                │   ▲                       │
- *   │ close()        │   └── backoff timer ──┐   │ connection lost
- *   ▼                ▼ attempt failed        │   ▼
- *  closed ◀──────── reconnecting ◀───────────┴───┘
- *   ▲                      close() / gave up
- *   └──── closing ◀── close() while connecting or open
- * ```
+ * `close()` or after giving up. Both accept `open()` again. The diagram of these moves is in
+ * docs/api.md ("State"); test/unit/state-diagram.test.ts checks it against {@link ALLOWED}.
  */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'closing' | 'reconnecting' | 'closed';
 

@@ -1,4 +1,6 @@
 import { backoffDelay } from './backoff.js';
+import type { CloseInfo } from './close.js';
+import { checkClose, closeInfo } from './close.js';
 import type { MessageData, SendData } from './codec.js';
 import { isSendable } from './codec.js';
 import type { Delivery, DeliveryLink } from './delivery.js';
@@ -6,7 +8,7 @@ import { Disposables } from './disposables.js';
 import { Emitter } from './emitter.js';
 import { invalid, TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
-import type { ClientOptions, CloseInfo, ResolvedOptions, WebSocketConstructor } from './options.js';
+import type { ClientOptions, ResolvedOptions, WebSocketConstructor } from './options.js';
 import { normalizeOptions } from './options.js';
 import type { QueuedMessage } from './queue.js';
 import { OutboundQueue } from './queue.js';
@@ -80,11 +82,14 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     this.#url = typeof url === 'function' ? '' : resolveUrl(url);
     this.#target = url;
     this.#options = normalizeOptions(options);
-    this.#events = new Emitter((error, type) => this.#listenerFailed(error, String(type)));
-    this.#queue = new OutboundQueue(this.#options.queue, ({ data }, reason) =>
-      this.#events.emit('drop', { data, reason }),
-    );
+    // Event names are strings: the map's keys.
+    this.#events = new Emitter((error, type) => this.#listenerFailed(error, type as string));
     this.#link = this.#options.delivery === 'best-effort' ? undefined : this.#createLink();
+    this.#queue = new OutboundQueue(
+      this.#options.queue,
+      ({ data }, reason) => this.#events.emit('drop', { data, reason }),
+      this.#link?.held,
+    );
     if (this.#options.autoOpen) {
       // A missing WebSocket is the caller's mistake: it throws here, not later from the microtask,
       // where it would be an uncaught exception (fatal in Node).
@@ -114,14 +119,17 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     return this.#socket?.protocol ?? '';
   }
 
-  /** Bytes not yet on the network: the socket's `bufferedAmount` plus the queued messages. */
+  /**
+   * Bytes not yet on the network: the socket's `bufferedAmount` plus the queued messages (and
+   * those a delivery mode holds until acknowledged).
+   */
   get bufferedAmount(): number {
-    return (this.#socket?.bufferedAmount ?? 0) + this.#queue.bytes;
+    return (this.#socket?.bufferedAmount ?? 0) + this.#queue.bytes + (this.#link?.held.bytes ?? 0);
   }
 
-  /** Messages waiting in the queue. */
+  /** Messages waiting in the queue (and those a delivery mode holds until acknowledged). */
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.length + (this.#link?.held.length ?? 0);
   }
 
   /** Retries since the last stable connection (0 during the first attempt). */
@@ -206,7 +214,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     }
     const kept = this.#queue.push(data, wire);
     if (this.#state === 'open') this.#flush();
-    return kept && !!this.#link?.framed && this.#state === 'open' && this.#queue.unsent === 0;
+    return kept && !!this.#link?.framed && this.#state === 'open' && this.#queue.length === 0;
   }
 
   /**
@@ -221,19 +229,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
    * @returns A promise that resolves once the client is `closed`.
    */
   close(code = 1000, reason = ''): Promise<void> {
-    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
-      throw invalid(
-        'argument',
-        'code',
-        code,
-        '1000 or an integer from 3000 to 4999',
-        typeof code === 'number',
-      );
-    }
-    if (typeof reason !== 'string') throw invalid('argument', 'reason', reason, 'a string');
-    if (new TextEncoder().encode(reason).length > 123) {
-      throw invalid('argument', 'reason', reason, 'at most 123 bytes of UTF-8', true);
-    }
+    checkClose(code, reason);
     this.#wantOpen = false;
     const state = this.#state;
     if (state === 'closed') return Promise.resolve();
@@ -243,7 +239,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
     if (socket) {
       this.#cancelTimer(); // no heartbeat pings during the closing handshake
       this.#connection.timeout(
-        () => this.#lost({ code: 1006, reason: 'Closing handshake timed out', wasClean: false }),
+        () => this.#lost(closeInfo('Closing handshake timed out')),
         this.#options.closeTimeout,
       );
       this.#transition('closing');
@@ -397,7 +393,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   /** The delivery mode's link, wired to this client's queue, timers and transitions. */
   #createLink(): DeliveryLink<Out> {
     return (this.#options.delivery as Delivery).link<Out>({
-      queue: this.#queue,
       connection: this.#connection,
       watchers: this.#watchers,
       binaryType: this.#options.binaryType,
@@ -406,15 +401,15 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
       ready: () => this.#opened(),
       createSocket: (url, protocols) =>
         new (this.#webSocketImpl() as unknown as DomWebSocketConstructor)(url, protocols),
-      drop: (close, error, final) => {
+      drop: (reason, error, final) => {
         if (final) this.#wantOpen = false;
-        this.#lost(close, error);
+        this.#lost(closeInfo(reason, final ? 1002 : 1006), error);
       },
       report: (lost) => this.#events.emit('session-lost', lost),
-      restart: (close = { code: 1000, reason: 'Starting a new session', wasClean: true }) => {
+      restart: (reason = 'Starting a new session') => {
         // The link's own decision (e.g. a new session), not a failure: no veto, no backoff.
         this.#teardown();
-        this.#retryAfter(0, this.#retries, close);
+        this.#retryAfter(0, this.#retries, closeInfo(reason, 1000));
       },
     });
   }
@@ -427,7 +422,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
   #flush(): void {
     const socket = this.#socket;
     const queue = this.#queue;
-    while (queue.unsent > 0 && socket?.readyState === OPEN) {
+    while (queue.length > 0 && socket?.readyState === OPEN) {
       if (socket.bufferedAmount > this.#options.highWaterMark) {
         if (!this.#draining) {
           this.#draining = true;
@@ -438,13 +433,10 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         }
         return;
       }
+      const message = queue.shift() as QueuedMessage<Out>;
       const link = this.#link;
-      if (link?.framed) {
-        link.write(socket, queue.nextUnsent() as QueuedMessage<Out>);
-        queue.markWritten();
-      } else {
-        socket.send((queue.shift() as QueuedMessage<Out>).wire);
-      }
+      if (link?.framed) link.write(socket, message);
+      else socket.send(message.wire);
     }
   }
 
@@ -484,15 +476,12 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
 
   /** Gives up on the current attempt or connection without waiting for the server. */
   #abandon(code: 'CONNECT_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
-    this.#lost(
-      { code: 1006, reason: message, wasClean: false },
-      new TetherError(code, `${message}: ${this.#url}`),
-    );
+    this.#lost(closeInfo(message), new TetherError(code, `${message}: ${this.#url}`));
   }
 
   /** An attempt failed before a socket existed (URL function, constructor). */
   #fail(error: TetherError): void {
-    this.#lost({ code: 1006, reason: error.message, wasClean: false }, error);
+    this.#lost(closeInfo(error.message), error);
   }
 
   /**

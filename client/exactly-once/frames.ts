@@ -3,7 +3,7 @@ import type { SocketBinaryType } from '../options.js';
 
 /**
  * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used when
- * `delivery` is `'exactly-once'`. Pure helpers: the client owns sockets and timers.
+ * `delivery` is `exactlyOnce()`. Pure helpers: the client owns sockets and timers.
  */
 export const TETHER_PROTOCOL = 'tether.v1';
 /** Query parameter carrying the session id, so a load balancer can route a session to its server. */

@@ -2,36 +2,35 @@ import { TetherError } from 'tether-ws';
 import type { MessageData, SendData } from '../codec.js';
 import type { DeliveryHost, DeliveryLink } from '../delivery.js';
 import type { ClientEventMap } from '../events.js';
-import type { CloseInfo } from '../options.js';
 import type { QueuedMessage } from '../queue.js';
 import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
 import { Negotiation } from './negotiation.js';
 import type { ResolvedExactlyOnce } from './options.js';
+import { Unacked } from './unacked.js';
 
 /** Acknowledge after this many messages, or this long after the first unacknowledged one (docs/protocol.md §5). */
 const ACK_BATCH = 32;
 const ACK_DELAY_MS = 20;
 const noop = () => {};
 /** Why the link reconnects at once after finding the protocol not spoken (best-effort fallback). */
-const NOT_SPOKEN: CloseInfo = {
-  code: 1000,
-  reason: 'tether.v1 not spoken; going best-effort',
-  wasClean: true,
-};
+const NOT_SPOKEN = 'tether.v1 not spoken; going best-effort';
 
 type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 
 /**
  * The client's side of the `tether.v1` resume protocol (docs/protocol.md), for
- * `delivery: 'exactly-once'`: negotiation, framing, acknowledgements, resume and loss reports.
- * Written-but-unacknowledged messages stay in the client's queue; this class only numbers them,
- * releases them on acks, and hands them back when a session is lost.
+ * `delivery: exactlyOnce()`: negotiation, framing, acknowledgements, resume and loss reports.
+ * The client's queue holds messages never written; this link numbers each one as it is written and
+ * keeps it (`held`) until the server acknowledges it, resends it after a resume, and reports it
+ * when the session is lost.
  */
 export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   readonly #host: DeliveryHost<Out>;
   readonly #options: ResolvedExactlyOnce;
   readonly #session = new ExactlyOnceSession();
   readonly #negotiation = new Negotiation();
+  /** Written in this session and not yet acknowledged; counted against the client's queue limits. */
+  readonly held = new Unacked<Out>();
   /** The socket of the current connection, once it negotiated `tether.v1`. */
   #socket: WebSocket | undefined;
   #cancelAck: (() => void) | undefined;
@@ -122,7 +121,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
     }
     if (frame.type === 'ack' && open && frame.seq <= session.sent) {
       session.peerAcked = Math.max(session.peerAcked, frame.seq);
-      host.queue.ack(frame.seq);
+      this.held.release(frame.seq, session.sent);
     } else if (frame.type === 'bye' && open) {
       // The server ended the session (it acknowledged what it got just before): report the rest.
       this.#lose('closed', true);
@@ -136,17 +135,21 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       }
       if (frame.resumed) {
         session.peerAcked = frame.recv;
-        host.queue.ack(frame.recv);
+        this.held.release(frame.recv, session.sent);
       }
-      host.queue.rewind(); // what the server lacks is written again, in order
+      // What the server lacks is written again, in order, under its number, before the client
+      // writes anything newer.
+      const socket = this.#socket as WebSocket;
+      let seq = session.sent - this.held.length;
+      for (const message of this.held.messages) socket.send(encodeMessage(++seq, message.wire));
       this.#stopConnectTimeout();
       host.ready();
     } else {
       const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
-      // Reported as 1006 (dropped without a closing handshake), not 1002: the default
-      // shouldReconnect would refuse to retry a 1002, and the session is still resumable.
+      // Not final, so reported as 1006 (dropped without a closing handshake), not 1002: the
+      // default shouldReconnect would refuse to retry a 1002, and the session is still resumable.
       host.drop(
-        { code: 1006, reason: `Protocol error: ${reason}`, wasClean: false },
+        `Protocol error: ${reason}`,
         new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${host.url()}`),
         false,
       );
@@ -154,10 +157,10 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
     return undefined;
   }
 
-  /** Writes one queued message, numbering it the first time (a resend keeps its number). */
+  /** Writes one queued message under the next number, and keeps it until it is acknowledged. */
   write(socket: WebSocket, message: QueuedMessage<Out>): void {
-    message.seq ??= ++this.#session.sent;
-    socket.send(encodeMessage(message.seq, message.wire as SendData));
+    this.held.add(message);
+    socket.send(encodeMessage(++this.#session.sent, message.wire as SendData));
   }
 
   /** Before our close frame: `bye` lets the server discard the session now rather than after its window. */
@@ -252,7 +255,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   /** `fallback: 'fail'`: the server cannot speak the protocol; stop, without writing another frame. */
   #unsupported(message: string): void {
     this.#host.drop(
-      { code: 1002, reason: message, wasClean: false },
+      message,
       new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#host.url()}`),
       true,
     );
@@ -275,7 +278,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       if (reason === 'closed') session.reset(true);
       return;
     }
-    const undelivered = this.#host.queue.takeWritten().map((message) => message.data);
+    const undelivered = this.held.release().map((message) => message.data);
     session.reset(newId);
     // A session the user closed with everything acknowledged lost nothing of ours: no report.
     if (reason !== 'closed' || undelivered.length > 0) this.#host.report({ reason, undelivered });

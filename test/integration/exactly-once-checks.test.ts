@@ -182,3 +182,43 @@ describe('exactly-once client: a server that lost the session (issue 12, point 4
     expect(lost).toEqual([{ reason: 'not-resumed', undelivered: ['three'] }]);
   });
 });
+
+describe('exactly-once client: the send buffer and the queue limits', () => {
+  it('counts written, unacknowledged messages against queue.maxMessages, never evicts them, and resends only what the resume lacks', async () => {
+    const server = await startScripted();
+    const c = new WebSocketClient<string, string>(server.url, {
+      WebSocket: WsWebSocket as unknown as WebSocketConstructor,
+      delivery: exactlyOnce(),
+      reconnect: RECONNECT,
+      queue: { maxMessages: 3, overflow: 'drop-oldest' },
+    });
+    cleanups.push(() => c.close());
+    const drops: string[] = [];
+    c.on('drop', ({ data, reason }) => drops.push(`${data}:${reason}`));
+    c.open();
+    const first = await server.connection(0);
+    const { sid } = await first.hello();
+    first.welcome(sid, 0, false);
+    await waitFor(c, 'open', { timeoutMs: WAIT });
+    expect([c.send('a'), c.send('b'), c.send('c')]).toEqual([true, true, true]);
+    expect(c.queued).toBe(3);
+    // Full of messages the server may or may not have: the new one is refused, none is evicted.
+    expect(c.send('d')).toBe(false);
+    expect(drops).toEqual(['d:queue-full']);
+    first.socket.send('a2');
+    first.socket.send('m1:sync');
+    await first.next((frame) => frame === 'a1', 'a1');
+    expect(c.queued).toBe(1);
+    expect(c.send('e')).toBe(true);
+    await first.next((frame) => frame === 'm4:e', 'm4:e');
+    expect(first.frames.filter((frame) => frame.startsWith('m'))).toEqual(['m1:a', 'm2:b', 'm3:c', 'm4:e']);
+    first.socket.terminate();
+
+    const second = await server.connection(1);
+    await second.hello();
+    second.welcome(sid, 3, true); // the server got c before the drop
+    await second.next((frame) => frame === 'm4:e', 'resent m4:e');
+    expect(second.frames.filter((frame) => frame.startsWith('m'))).toEqual(['m4:e']);
+    expect(c.queued).toBe(1);
+  });
+});

@@ -126,4 +126,34 @@ describe('the built package', () => {
       rangeError: 'TetherRangeError',
     });
   });
+
+  it('isTetherError recognises the errors of another copy of the library, where instanceof cannot', async () => {
+    // Two copies in one realm: the ES bundle and the UMD bundle (a page with an npm build and a
+    // CDN script). Each throws its own classes; one guard knows both.
+    const { stdout } = await node(`
+      const esm = await import('tether-ws');
+      await import('tether-ws/tether-ws.umd.js');
+      const umd = globalThis.TetherWS;
+      const caught = (make) => { try { make(); } catch (error) { return error; } };
+      const fromUmd = [
+        caught(() => new umd.WebSocketClient(42)),
+        caught(() => new umd.WebSocketClient('ws://x', { reconnect: { jitter: 2 } })),
+        new umd.TetherError('CLOSED', 'closed'),
+      ];
+      console.log(JSON.stringify({
+        names: fromUmd.map((error) => error.name),
+        guard: fromUmd.map((error) => esm.isTetherError(error)),
+        reverse: umd.isTetherError(caught(() => new esm.WebSocketClient(42))),
+        instanceOf: fromUmd.map((error) => error instanceof esm.TetherError),
+        others: [new Error('x'), new TypeError('x'), null, undefined, 'TetherError', { code: 'CLOSED' }]
+          .map((value) => esm.isTetherError(value)),
+      }));`);
+    expect(JSON.parse(stdout)).toEqual({
+      names: ['TetherTypeError', 'TetherRangeError', 'TetherError'],
+      guard: [true, true, true],
+      reverse: true,
+      instanceOf: [false, false, false],
+      others: [false, false, false, false, false, false],
+    });
+  });
 });

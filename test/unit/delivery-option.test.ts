@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXACTLY_ONCE_DEFAULTS, exactlyOnce, TETHER_PROTOCOL } from '../../client/exactly-once/index.js';
+import { resolveExactlyOnce } from '../../client/exactly-once/options.js';
 import { TetherRangeError, TetherTypeError, WebSocketClient } from '../../client/index.js';
 import { mockOptions, TEST_URL } from '../helpers/mock.js';
 
@@ -101,6 +102,7 @@ describe('exactlyOnce()', () => {
   });
 
   it('keeps an explicit 0 (a session that ends with its connection)', () => {
+    expect(resolveExactlyOnce({ resumeWindow: 0 })).toEqual({ resumeWindow: 0, fallback: 'fail' });
     expect(() => exactlyOnce({ resumeWindow: 0 })).not.toThrow();
   });
 });

@@ -10,6 +10,7 @@ import {
   TetherTypeError,
   WebSocketClient,
 } from '../../client/index.js';
+import { normalizeOptions } from '../../client/options.js';
 import { mockOptions, TEST_URL } from '../helpers/mock.js';
 
 const SECTIONS: Record<string, string> = {
@@ -274,9 +275,14 @@ describe('WebSocketClient options', () => {
 
     it('keeps an explicit 0 instead of the default (?? not ||)', () => {
       // minDelay 0 and maxRetries 0 are legal and must not become 1000 / Infinity.
-      expect(
-        build(mockOptions({ reconnect: { minDelay: 0, maxRetries: 0 }, queue: { maxMessages: 0 } })),
-      ).not.toThrow();
+      const resolved = normalizeOptions({
+        reconnect: { minDelay: 0, maxRetries: 0, jitter: 0 },
+        queue: { maxMessages: 0, maxBytes: 0 },
+        highWaterMark: 0,
+      });
+      expect(resolved.reconnect).toMatchObject({ minDelay: 0, maxRetries: 0, jitter: 0 });
+      expect(resolved.queue).toMatchObject({ maxMessages: 0, maxBytes: 0 });
+      expect(resolved.highWaterMark).toBe(0);
     });
 
     it('accepts reconnect: true and reconnect: false', () => {
