@@ -73,8 +73,13 @@ export default defineConfig(({ mode, command }) => ({
             fileName: (_format, name) => `${name}.js`,
           },
     rolldownOptions: {
+      optimization: { inlineConst: { mode: 'all' } },
       external: mode === 'umd' ? [] : ['tether-ws'],
       output: {
+        // Annotations such as /* @__PURE__ */ tell a later bundler a call can be dropped when its
+        // result is unused; rolldown writes them even inside function bodies of the minified output,
+        // where they tell nobody anything and cost bytes. Legal comments stay.
+        comments: { legal: true, annotation: false, jsdoc: false },
         // `reserved` keeps the public names (see publicValueNames); rolldown's `keepNames` would keep
         // every internal function's too, at a cost in bytes the core's budget cannot pay.
         minify: { mangle: { reserved: publicValueNames() }, codegen: true },

@@ -1,34 +1,40 @@
 /**
- * Encoding and parsing of tether.v1 frames (docs/protocol.md §3). Pure functions: no sockets, no
- * timers. The server parses what clients send (hello, message, ack, bye, ping/pong) and encodes what
- * it sends (welcome, message, ack, bye, pong).
+ * The adapter's side of the tether.v1 frames (docs/protocol.md §3): parsing what clients send
+ * (hello, message, ack, bye, ping/pong) straight from ws's Buffers, without decoding more of a frame
+ * than its kind needs, and binary message frames as Buffers. The constants and the shared codec are
+ * protocol/ (constants.ts, frames.ts); this file re-exports what the adapter's other modules use.
  */
+import {
+  ACK,
+  BINARY_HEADER_BYTES,
+  BYE,
+  HELLO,
+  KEY_PATTERN,
+  MAX_SEQ,
+  MAX_SEQ_DIGITS,
+  MESSAGE,
+  PROTOCOL_VERSION,
+  SID_PATTERN,
+} from '../protocol/constants.js';
+import { encodeMessage, parseSeq, readBinaryHeader } from '../protocol/frames.js';
+import { PING, PONG } from '../protocol/heartbeat.js';
 
-/** The subprotocol name, as offered in `Sec-WebSocket-Protocol`. */
-export const TETHER_PROTOCOL = 'tether.v1';
-/** The query parameter that carries the session id (§2). */
-export const SESSION_PARAM = 'tether_sid';
-/** Sequence numbers are unsigned 32-bit integers; 0 means "nothing yet". */
-export const MAX_SEQ = 0xffff_ffff;
-/** Session ids: 1 to 64 characters of base64url (§1). */
-export const SID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Session keys: 16 to 128 characters of base64url, at least 96 bits (§4). */
-export const KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-/** Application-level heartbeat (§6): not sequenced, never acknowledged. */
-export const PING = '__ping__';
-export const PONG = '__pong__';
-/** The bye frame (§3). */
-export const BYE = 'x';
+export {
+  BYE,
+  MAX_SEQ,
+  SESSION_PARAM,
+  TETHER_PROTOCOL,
+} from '../protocol/constants.js';
+export { encodeAck, encodeMessage as encodeTextMessage, encodeWelcome } from '../protocol/frames.js';
+// `m<seq>:<text>` (text payloads are never copied into a Buffer).
+export { PONG } from '../protocol/heartbeat.js';
 
-/** Bytes before the payload of a binary message: `m`, then the seq as uint32 big-endian. */
-const BINARY_HEADER_BYTES = 5;
-const CHAR_M = 0x6d;
-const CHAR_A = 0x61;
-const CHAR_H = 0x68;
-const CHAR_X = 0x78;
-const CHAR_COLON = 0x3a;
-/** `4294967295` has 10 digits. */
-const MAX_SEQ_DIGITS = 10;
+// Client frames are told apart by their first byte, compared without decoding the frame.
+const FIRST_BYTE_MESSAGE = MESSAGE.charCodeAt(0);
+const FIRST_BYTE_ACK = ACK.charCodeAt(0);
+const FIRST_BYTE_HELLO = HELLO.charCodeAt(0);
+const FIRST_BYTE_BYE = BYE.charCodeAt(0);
+const COLON = 0x3a;
 
 /** A frame sent by a client, or the reason it could not be parsed (a protocol error, 1002). */
 export type ClientFrame =
@@ -54,15 +60,15 @@ export function parseClientFrame(data: Buffer, isBinary: boolean): ClientFrame {
   if (isBinary) return parseBinaryMessage(data);
   if (data.length === 0) return invalid('empty text frame');
   switch (data[0]) {
-    case CHAR_M:
+    case FIRST_BYTE_MESSAGE:
       return parseTextMessage(data);
-    case CHAR_A: {
+    case FIRST_BYTE_ACK: {
       const seq = parseDecimal(data, 1, data.length);
       return seq === undefined ? invalid('malformed ack') : { type: 'ack', seq };
     }
-    case CHAR_H:
+    case FIRST_BYTE_HELLO:
       return parseHello(data);
-    case CHAR_X:
+    case FIRST_BYTE_BYE:
       return data.length === 1 ? { type: 'bye' } : invalid('malformed bye');
     default: {
       const text = data.length <= PING.length ? data.toString('utf8') : '';
@@ -74,34 +80,10 @@ export function parseClientFrame(data: Buffer, isBinary: boolean): ClientFrame {
   }
 }
 
-/** `w{"v":1,"sid":…,"recv":…,"resumed":…,"window":…}`. */
-export function encodeWelcome(welcome: {
-  sid: string;
-  recv: number;
-  resumed: boolean;
-  window: number;
-}): string {
-  const { sid, recv, resumed, window } = welcome;
-  return `w${JSON.stringify({ v: 1, sid, recv, resumed, window })}`;
-}
-
-/** `m<seq>:<text>`. */
-export function encodeTextMessage(seq: number, text: string): string {
-  return `m${seq}:${text}`;
-}
-
-/** `0x6D`, seq (uint32 BE), payload: one new buffer, so later changes to `payload` do not leak into resends. */
+/** A binary message frame ({@link encodeMessage}) as a Buffer, which the send buffer and stores keep. */
 export function encodeBinaryMessage(seq: number, payload: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(BINARY_HEADER_BYTES + payload.byteLength);
-  frame[0] = CHAR_M;
-  frame.writeUInt32BE(seq, 1);
-  frame.set(payload, BINARY_HEADER_BYTES);
-  return frame;
-}
-
-/** `a<seq>`. */
-export function encodeAck(seq: number): string {
-  return `a${seq}`;
+  const frame = encodeMessage(seq, payload);
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
 /** The application payload of a message frame made by {@link encodeTextMessage} or {@link encodeBinaryMessage}. */
@@ -111,16 +93,21 @@ export function payloadOf(frame: string | Buffer): string | Buffer {
 }
 
 function parseBinaryMessage(data: Buffer): ClientFrame {
-  if (data.length < BINARY_HEADER_BYTES) return invalid('binary frame shorter than its 5-byte header');
-  if (data[0] !== CHAR_M) return invalid('binary frame not starting with "m"');
-  const seq = data.readUInt32BE(1);
+  const seq = readBinaryHeader(new DataView(data.buffer, data.byteOffset, data.byteLength));
+  if (seq === undefined) {
+    return invalid(
+      data.length < BINARY_HEADER_BYTES
+        ? 'binary frame shorter than its 5-byte header'
+        : 'binary frame not starting with "m"',
+    );
+  }
   if (seq === 0) return invalid('message seq 0');
   return { type: 'message', seq, data: data.subarray(BINARY_HEADER_BYTES), isBinary: true };
 }
 
 function parseTextMessage(data: Buffer): ClientFrame {
   // Look for the colon among the first bytes only: a frame without one may be large.
-  const colon = data.subarray(0, MAX_SEQ_DIGITS + 2).indexOf(CHAR_COLON);
+  const colon = data.subarray(0, MAX_SEQ_DIGITS + 2).indexOf(COLON);
   const seq = colon > 1 ? parseDecimal(data, 1, colon) : undefined;
   if (seq === undefined) return invalid('malformed message frame');
   if (seq === 0) return invalid('message seq 0');
@@ -138,7 +125,7 @@ function parseHello(data: Buffer): ClientFrame {
     return invalid('hello is not a JSON object');
   }
   const { v, sid, recv, key } = hello as Record<string, unknown>;
-  if (v !== 1) return invalid(`unsupported hello version ${JSON.stringify(v)?.slice(0, 20)}`);
+  if (v !== PROTOCOL_VERSION) return invalid(`unsupported hello version ${JSON.stringify(v)?.slice(0, 20)}`);
   if (typeof sid !== 'string' || !SID_PATTERN.test(sid))
     return invalid('hello sid is not 1-64 [A-Za-z0-9_-]');
   if (!isSeq(recv)) return invalid('hello recv is not an integer in 0..4294967295');
@@ -148,18 +135,12 @@ function parseHello(data: Buffer): ClientFrame {
   return { type: 'hello', sid, recv, key };
 }
 
-/** Decimal digits in `data[start, end)`: no sign, no leading zeros (except `0`), at most {@link MAX_SEQ}. */
+/**
+ * The sequence number in `data[start, end)` ({@link parseSeq}'s rule). Only a run short enough to be
+ * one is decoded: an ack frame may be large.
+ */
 function parseDecimal(data: Buffer, start: number, end: number): number | undefined {
-  const length = end - start;
-  if (length < 1 || length > MAX_SEQ_DIGITS) return undefined;
-  if (length > 1 && data[start] === 0x30) return undefined;
-  let value = 0;
-  for (let i = start; i < end; i += 1) {
-    const digit = (data[i] ?? 0) - 0x30;
-    if (digit < 0 || digit > 9) return undefined;
-    value = value * 10 + digit;
-  }
-  return value <= MAX_SEQ ? value : undefined;
+  return end - start > MAX_SEQ_DIGITS ? undefined : parseSeq(data.toString('latin1', start, end));
 }
 
 function isSeq(value: unknown): value is number {

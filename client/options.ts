@@ -1,3 +1,4 @@
+import { PING, PONG } from '../protocol/heartbeat.js';
 import type { CloseInfo } from './close.js';
 import { NO_RETRY_CODES } from './close.js';
 import type { Codec, MessageData, SendData } from './codec.js';
@@ -158,8 +159,8 @@ export const DEFAULT_OPTIONS = {
   heartbeat: {
     interval: 25_000,
     timeout: 10_000,
-    ping: '__ping__' as SendData,
-    isPong: (data: MessageData): boolean => data === '__pong__',
+    ping: PING as SendData,
+    isPong: (data: MessageData): boolean => data === PONG,
   },
 };
 

@@ -9,7 +9,7 @@
 //    sequence for an already built server).
 // Run after `npm run build` (npm test does both): 1 and 2 read this tree's dist/.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sizesOf } from '../bench/bundle.mjs';
@@ -63,6 +63,16 @@ const entryChecks = [
   const joined = `${core}\n${websocket.replace(/^import[^;]*;/, '')}`;
   const added = sizesOf(Buffer.from(joined)).gzip - sizesOf(Buffer.from(core)).gzip;
   console.log(`size: dist/websocket.js adds ${added} B gzip when bundled in one chunk with the core`);
+}
+// Each browser entry is one file: a module two entries import (protocol/, say) must not become a
+// shared chunk beside them, which package.json `files` would not ship.
+{
+  const shipped = new Set(pkg.files);
+  const extra = readdirSync('dist').filter((name) => name.endsWith('.js') && !shipped.has(`dist/${name}`));
+  entryChecks.push([
+    `dist/ has no chunk besides the entries${extra.length ? ` (found ${extra.join(', ')})` : ''}`,
+    extra.length === 0,
+  ]);
 }
 for (const [check, ok] of entryChecks) {
   console.log(`entries: ${check}: ${ok ? 'ok' : 'FAILED'}`);

@@ -1,5 +1,6 @@
 // Where the bytes of the shipped ES bundles are: each minified character of dist/tether-ws.js and
-// dist/exactly-once.js is attributed, through the source map, to the client module it came from;
+// dist/exactly-once.js is attributed, through the source map, to the module it came from (client/,
+// or protocol/ for the tether.v1 codec both sides share);
 // each module's share is then gzipped on its own. The shares add up to more than the bundle's
 // gzip size (gzip finds repeats across modules too), so read them as proportions. Sizes as the
 // bench and check-package.mjs measure them (bench/bundle.mjs sizesOf). Run after `npm run build`.
@@ -24,7 +25,7 @@ for (const file of ['dist/tether-ws.js', 'dist/exactly-once.js']) {
       (mappings[next].generatedLine < line ||
         (mappings[next].generatedLine === line && mappings[next].generatedColumn <= column))
     ) {
-      owner = mappings[next].source?.replace(/^.*?client\//, '') ?? owner;
+      owner = mappings[next].source?.replace(/^(\.\.\/)*(client\/)?/, '') ?? owner;
       next++;
     }
     shares.set(owner, (shares.get(owner) ?? '') + char);

@@ -1,45 +1,31 @@
+import { BINARY_HEADER_BYTES, SESSION_PARAM } from '../../protocol/constants.js';
+import {
+  decodeServerText,
+  encodeMessage as encodeFrame,
+  encodeHello,
+  readBinaryHeader,
+  type ServerTextFrame,
+} from '../../protocol/frames.js';
 import type { MessageData, SendData } from '../codec.js';
 import type { SocketBinaryType } from '../options.js';
 
 /**
- * Frames and session state of the `tether.v1` resume protocol (docs/protocol.md), used when
- * `delivery` is `exactlyOnce()`. Pure helpers: the client owns sockets and timers.
+ * The client's side of the `tether.v1` frames (docs/protocol.md), used when `delivery` is
+ * `exactlyOnce()`: the codec is protocol/frames.ts; what is the browser's is here (Blob payloads,
+ * the socket's binaryType) and the session counters. Pure helpers: the client owns sockets and timers.
  */
-export const TETHER_PROTOCOL = 'tether.v1';
-/** Query parameter carrying the session id, so a load balancer can route a session to its server. */
-export const SESSION_PARAM = 'tether_sid';
-/** First byte of a binary message frame (`m`), followed by the seq as uint32 big-endian. */
-const BINARY_MESSAGE = 0x6d;
-const HEADER_BYTES = 5;
-const MAX_SEQ = 0xffff_ffff;
+export { SESSION_PARAM, TETHER_PROTOCOL } from '../../protocol/constants.js';
 
 export type Frame =
-  | { type: 'message'; seq: number; data: MessageData }
-  | { type: 'ack'; seq: number }
-  | { type: 'welcome'; sid: string; recv: number; resumed: boolean }
-  | { type: 'bye' }
-  | { type: 'invalid'; reason: string };
-
-/** Decimal, no sign, no leading zeros, at most uint32; anything else is not a sequence number. */
-function parseSeq(text: string): number | undefined {
-  const seq = /^(0|[1-9]\d{0,9})$/.test(text) ? Number(text) : Number.NaN;
-  return seq <= MAX_SEQ ? seq : undefined;
-}
+  | Exclude<ServerTextFrame, { type: 'message' }>
+  | { type: 'message'; seq: number; data: MessageData };
 
 /** Wraps one application message in its frame: `m<seq>:<text>`, or a 5-byte header before binary. */
 export function encodeMessage(seq: number, wire: SendData): SendData {
-  if (typeof wire === 'string') return `m${seq}:${wire}`;
-  const header = new Uint8Array(HEADER_BYTES);
-  header[0] = BINARY_MESSAGE;
-  new DataView(header.buffer).setUint32(1, seq);
-  if (typeof Blob !== 'undefined' && wire instanceof Blob) return new Blob([header, wire]);
-  const body = ArrayBuffer.isView(wire)
-    ? new Uint8Array(wire.buffer, wire.byteOffset, wire.byteLength)
-    : new Uint8Array(wire as ArrayBufferLike);
-  const frame = new Uint8Array(HEADER_BYTES + body.byteLength);
-  frame.set(header);
-  frame.set(body, HEADER_BYTES);
-  return frame;
+  // A Blob is framed as a Blob (no copy here): the header alone is the frame of an empty payload.
+  if (typeof Blob !== 'undefined' && wire instanceof Blob)
+    return new Blob([encodeFrame(seq, new Uint8Array()), wire]);
+  return encodeFrame(seq, wire as Exclude<SendData, Blob>);
 }
 
 /**
@@ -47,53 +33,21 @@ export function encodeMessage(seq: number, wire: SendData): SendData {
  * forced while framed); their payload is handed on as a Blob when the user asked for blobs.
  */
 export function decodeFrame(data: MessageData, binaryType: SocketBinaryType): Frame {
-  if (typeof data === 'string') {
-    const body = data.slice(1);
-    if (data[0] === 'm') {
-      const colon = body.indexOf(':');
-      const seq = colon > 0 ? parseSeq(body.slice(0, colon)) : undefined;
-      if (seq) return { type: 'message', seq, data: body.slice(colon + 1) };
-    } else if (data[0] === 'a') {
-      const seq = parseSeq(body);
-      if (seq !== undefined) return { type: 'ack', seq };
-    } else if (data === 'x') {
-      return { type: 'bye' };
-    } else if (data[0] === 'w') {
-      try {
-        const { v, sid, recv, resumed } = JSON.parse(body);
-        if (
-          v === 1 &&
-          typeof sid === 'string' &&
-          parseSeq(String(recv)) !== undefined &&
-          typeof resumed === 'boolean'
-        ) {
-          return { type: 'welcome', sid, recv, resumed };
-        }
-      } catch {
-        // Reported below as an invalid frame.
-      }
-    }
-    return { type: 'invalid', reason: `unexpected text frame ${JSON.stringify(data.slice(0, 32))}` };
-  }
-  if (data instanceof ArrayBuffer && data.byteLength >= HEADER_BYTES) {
-    const view = new DataView(data);
-    const seq = view.getUint32(1);
-    if (view.getUint8(0) === BINARY_MESSAGE && seq) {
-      const payload = data.slice(HEADER_BYTES);
-      return { type: 'message', seq, data: binaryType === 'blob' ? new Blob([payload]) : payload };
-    }
+  if (typeof data === 'string') return decodeServerText(data);
+  const seq = data instanceof ArrayBuffer ? readBinaryHeader(new DataView(data)) : undefined;
+  if (seq) {
+    const payload = (data as ArrayBuffer).slice(BINARY_HEADER_BYTES);
+    return { type: 'message', seq, data: binaryType === 'blob' ? new Blob([payload]) : payload };
   }
   return { type: 'invalid', reason: 'unexpected binary frame' };
 }
 
 /** 22 random base64url characters (128 bits): session ids and session keys. */
 function newSessionId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return btoa(String.fromCharCode(...bytes))
+  return btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(16))))
     .replace(/\+/g, '-')
     .replace(/\//g, '_')
-    .replace(/=+$/, '');
+    .slice(0, 22); // 16 bytes: 22 base64 characters, then "==" of padding
 }
 
 /** Sequence counters of one exactly-once session; a new session starts over with a new id. */
@@ -130,7 +84,7 @@ export class ExactlyOnceSession {
   hello(): string {
     this.unacked = 0; // the hello's `recv` acknowledges everything received so far
     this.acknowledged = this.received;
-    return `h${JSON.stringify({ v: 1, sid: this.id, recv: this.received, key: this.key })}`;
+    return encodeHello(this.id, this.received, this.key);
   }
 
   /** Starts over: counters at 0, and a new id unless the server already holds a new session under this one. */

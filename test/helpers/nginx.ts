@@ -46,13 +46,14 @@ export function nginxAvailable(suite: string): boolean {
 }
 
 /**
- * Compiles the dev server unless dist/server/main.js exists: the adapter first (dist/adapter), which
- * the dev server imports as 'tether-ws/server', then the server (`tsc -p tsconfig.server.json`).
+ * Compiles the dev server unless dist/server/main.js exists: first the protocol and the adapter
+ * (dist/protocol, dist/adapter; the server imports the adapter as 'tether-ws/server'), then the
+ * server (`tsc -p tsconfig.server.json`).
  */
 export async function buildServerIfMissing(): Promise<void> {
   if (existsSync(entry)) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  for (const project of ['tsconfig.adapter.json', 'tsconfig.server.json'])
+  for (const project of ['tsconfig.protocol.json', 'tsconfig.adapter.json', 'tsconfig.server.json'])
     await promisify(execFile)(process.execPath, [tsc, '-p', project], { cwd: root });
 }
 

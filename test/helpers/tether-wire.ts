@@ -7,9 +7,18 @@
  */
 import type { AddressInfo } from 'node:net';
 import WebSocket, { type RawData, WebSocketServer } from 'ws';
+import { BINARY_HEADER_BYTES, BYE, SESSION_PARAM, TETHER_PROTOCOL } from '../../protocol/constants.js';
+import {
+  decodeServerText,
+  encodeAck,
+  encodeHello,
+  encodeMessage,
+  readBinaryHeader,
+} from '../../protocol/frames.js';
+import { PONG } from '../../protocol/heartbeat.js';
 import { waitFor } from './next-event.js';
 
-export const TETHER = 'tether.v1';
+export const TETHER = TETHER_PROTOCOL;
 const WAIT_MS = 2000;
 
 /** A frame received from the server, decoded. */
@@ -21,39 +30,41 @@ export type ServerFrame =
   | { type: 'pong' }
   | { type: 'unknown'; raw: string | Buffer };
 
+/**
+ * Decodes with the protocol's codec (protocol/frames.ts), plus what only a test looks at: pong, the
+ * welcome's `window`, and any field a welcome carries beyond the protocol's (`extra`).
+ */
 export function decodeServerFrame(raw: Buffer, isBinary: boolean): ServerFrame {
   if (isBinary) {
-    if (raw.length >= 5 && raw[0] === 0x6d) {
-      return { type: 'message', seq: raw.readUInt32BE(1), data: raw.subarray(5), isBinary: true };
-    }
+    const seq = readBinaryHeader(new DataView(raw.buffer, raw.byteOffset, raw.byteLength));
+    if (seq !== undefined)
+      return { type: 'message', seq, data: raw.subarray(BINARY_HEADER_BYTES), isBinary: true };
     return { type: 'unknown', raw };
   }
   const text = raw.toString('utf8');
-  if (text === '__pong__') return { type: 'pong' };
-  if (text === 'x') return { type: 'bye' };
-  const message = /^m(0|[1-9]\d*):/.exec(text);
-  if (message?.[1] !== undefined) {
-    return { type: 'message', seq: Number(message[1]), data: text.slice(message[0].length), isBinary: false };
+  if (text === PONG) return { type: 'pong' };
+  const frame = decodeServerText(text);
+  switch (frame.type) {
+    case 'invalid':
+      return { type: 'unknown', raw: text };
+    case 'message':
+      return { ...frame, isBinary: false };
+    case 'welcome': {
+      const { v: _v, sid: _sid, recv: _recv, resumed: _resumed, window, ...rest } = JSON.parse(text.slice(1));
+      return { ...frame, window, extra: Object.keys(rest) };
+    }
+    default:
+      return frame;
   }
-  const ack = /^a(0|[1-9]\d*)$/.exec(text);
-  if (ack?.[1] !== undefined) return { type: 'ack', seq: Number(ack[1]) };
-  if (text.startsWith('w')) {
-    const { v, sid, recv, resumed, window, ...rest } = JSON.parse(text.slice(1));
-    if (v === 1) return { type: 'welcome', sid, recv, resumed, window, extra: Object.keys(rest) };
-  }
-  return { type: 'unknown', raw: text };
 }
 
 export function textMessage(seq: number, text: string): string {
-  return `m${seq}:${text}`;
+  return encodeMessage(seq, text);
 }
 
 export function binaryMessage(seq: number, payload: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + payload.byteLength);
-  frame[0] = 0x6d;
-  frame.writeUInt32BE(seq, 1);
-  frame.set(payload, 5);
-  return frame;
+  const frame = encodeMessage(seq, payload);
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
 /** The key these tests' peers give in the hello for session `sid`, unless a test passes another. */
@@ -63,7 +74,7 @@ export function keyOf(sid: string): string {
 
 /** A hello; `key: null` leaves the key out. */
 export function hello(sid: string, recv: number, key: string | null = keyOf(sid)): string {
-  return `h${JSON.stringify(key === null ? { v: 1, sid, recv } : { v: 1, sid, recv, key })}`;
+  return encodeHello(sid, recv, key ?? undefined);
 }
 
 export interface PeerOptions {
@@ -96,7 +107,7 @@ export class WirePeer {
   static async open(url: string, sid: string, options: PeerOptions = {}): Promise<WirePeer> {
     const { protocols = [TETHER], querySid = sid, headers } = options;
     const target = new URL(url);
-    if (querySid !== null) target.searchParams.set('tether_sid', querySid);
+    if (querySid !== null) target.searchParams.set(SESSION_PARAM, querySid);
     const socket = new WebSocket(target, protocols, { headers });
     const peer = new WirePeer(socket);
     await waitFor(socket, 'open', { timeoutMs: WAIT_MS, failOn: ['error', 'close'], label: 'wire peer' });
@@ -207,7 +218,7 @@ export class MiniTetherClient {
   async connect(): Promise<void> {
     this.#detach();
     const target = new URL(this.url);
-    target.searchParams.set('tether_sid', this.sid);
+    target.searchParams.set(SESSION_PARAM, this.sid);
     const socket = new WebSocket(target, [TETHER]);
     this.#socket = socket;
     socket.on('error', () => {});
@@ -238,7 +249,7 @@ export class MiniTetherClient {
 
   /** Ends the session: bye, then close 1000. */
   bye(): void {
-    if (this.#ready) this.#socket?.send('x');
+    if (this.#ready) this.#socket?.send(BYE);
     this.#socket?.close(1000);
     this.#detach();
   }
@@ -279,7 +290,7 @@ export class MiniTetherClient {
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     if (this.#unacked === 0 || !this.#ready) return;
-    this.#socket?.send(`a${this.#recv}`);
+    this.#socket?.send(encodeAck(this.#recv));
     this.#unacked = 0;
   }
 

@@ -109,8 +109,8 @@ describe('node dist/server/main.js', () => {
   const clients = new Clients();
 
   beforeAll(async () => {
-    // The adapter first: the dev server imports it as 'tether-ws/server', i.e. dist/adapter.
-    for (const project of ['tsconfig.adapter.json', 'tsconfig.server.json'])
+    // The protocol and the adapter first: the dev server imports the adapter as 'tether-ws/server'.
+    for (const project of ['tsconfig.protocol.json', 'tsconfig.adapter.json', 'tsconfig.server.json'])
       await promisify(execFile)(process.execPath, [tsc, '-p', project], { cwd: root });
   }, 120_000);
 
