@@ -107,6 +107,22 @@ export class Connection implements Link {
     return true;
   }
 
+  together(writes: () => void): void {
+    // ws has no public cork: `_socket` is its net.Socket (ws 8). Each frame's write corks it
+    // too, and only the outermost uncork() flushes, so the frames leave in one writev.
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (typeof tcp?.cork !== 'function') {
+      writes();
+      return;
+    }
+    tcp.cork();
+    try {
+      writes();
+    } finally {
+      tcp.uncork();
+    }
+  }
+
   close(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';

@@ -118,6 +118,8 @@ export interface TetherSession {
 export interface Link {
   /** Writes a frame; returns false, writing nothing, when the socket is no longer open. */
   write(frame: string | Buffer): boolean;
+  /** Runs `writes`, handing what they write to the network together (one system call, not one per frame). */
+  together(writes: () => void): void;
   /** Closes the connection; it then stops passing frames to the session. */
   close(code: number, reason: string): void;
 }
@@ -466,7 +468,7 @@ export class Session implements TetherSession {
     // Only what is stored: the rest is written when its batch is (#stored()).
     const stored = this.#outbox.storedSent;
     const pending = this.#buffer.entries().filter((entry) => entry.seq <= stored);
-    for (const entry of pending) this.#write(entry);
+    link.together(() => this.#writeAll(pending));
     if (announce) this.#events.emit('resume', { resent: pending.length });
   }
 
@@ -481,10 +483,16 @@ export class Session implements TetherSession {
 
   /** A batch is stored: its messages go out, and what it covers of the client's is acknowledged. */
   #stored(entries: readonly Outbound[], recv: number): void {
-    for (const entry of entries) this.#write(entry);
+    // A batch from a shared store can carry many messages: one write of them all.
+    if (entries.length > 1) this.#link?.together(() => this.#writeAll(entries));
+    else this.#writeAll(entries);
     if (recv - this.#ackSent >= this.options.ackBatch) this.#flushAck();
     else if (recv > this.#ackSent)
       this.#ackTimer ??= setTimeout(() => this.#flushAck(), this.options.ackDelay);
+  }
+
+  #writeAll(entries: readonly Outbound[]): void {
+    for (const entry of entries) this.#write(entry);
   }
 
   #write(entry: Outbound): void {
