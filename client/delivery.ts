@@ -3,7 +3,7 @@ import type { Disposables } from './disposables.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
 import type { SocketBinaryType, WebSocketLike } from './options.js';
-import type { Held, QueuedMessage } from './queue.js';
+import type { Held, OutboundQueue, QueuedMessage } from './queue.js';
 import type { ConnectionState } from './state.js';
 
 /**
@@ -38,7 +38,10 @@ export interface DeliveryHost<Out> {
    * reconnecting, close code 1002. Otherwise 1006 (no closing handshake), and the client retries.
    */
   drop(reason: string, error: TetherError, final: boolean): void;
-  report(lost: ClientEventMap<unknown, Out>['session-lost']): void;
+  /** Emits one of the client's events (exactly-once's `session-lost`, a store's `error`). */
+  emit<K extends keyof ClientEventMap<unknown, Out>>(type: K, payload: ClientEventMap<unknown, Out>[K]): void;
+  /** The client's queue of messages not yet written (tether-ws/persist mirrors it in storage). */
+  queue(): Pick<OutboundQueue<Out>, 'push' | 'shift'>;
   /**
    * Drop this connection and connect again at once, as a decision of the link's, not a failure.
    * The `close`/`reconnecting` events report code 1000 and `reason` (default "Starting a new session").

@@ -30,7 +30,9 @@ export type TetherErrorCode =
   /** Exactly-once: the server did not select the `tether.v1` subprotocol (`error` event). */
   | 'PROTOCOL_UNSUPPORTED'
   /** Exactly-once: the server broke the `tether.v1` protocol; the connection is dropped and resumed (`error` event). */
-  | 'PROTOCOL_ERROR';
+  | 'PROTOCOL_ERROR'
+  /** tether-ws/persist: the store failed (quota, no IndexedDB, …); the client goes on in memory (`error` event). */
+  | 'PERSIST_FAILED';
 
 /**
  * The mark every tether-ws error carries. `Symbol.for` is one symbol per realm however many copies

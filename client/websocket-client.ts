@@ -405,7 +405,8 @@ export class WebSocketClient<In = MessageData, Out = SendData> {
         if (final) this.#wantOpen = false;
         this.#lost(closeInfo(reason, final ? 1002 : 1006), error);
       },
-      report: (lost) => this.#events.emit('session-lost', lost),
+      emit: (type, payload) => this.#events.emit(type, payload as never),
+      queue: () => this.#queue,
       restart: (reason = 'Starting a new session') => {
         // The link's own decision (e.g. a new session), not a failure: no veto, no backoff.
         this.#teardown();

@@ -27,7 +27,8 @@ type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   readonly #host: DeliveryHost<Out>;
   readonly #options: ResolvedExactlyOnce;
-  readonly #session = new ExactlyOnceSession();
+  /** The session: read and restored by tether-ws/persist, so that the next page resumes it. */
+  readonly session = new ExactlyOnceSession();
   readonly #negotiation = new Negotiation();
   /** Written in this session and not yet acknowledged; counted against the client's queue limits. */
   readonly held = new Unacked<Out>();
@@ -57,7 +58,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   target(url: string, protocols: string[]): [string, string[]] {
     this.#protocols = protocols;
     const offered = this.#negotiation.offersTether() ? [TETHER_PROTOCOL, ...protocols] : protocols;
-    return [this.#session.url(url), offered];
+    return [this.session.url(url), offered];
   }
 
   /**
@@ -71,7 +72,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       this.#socket = socket;
       // The connect timeout keeps running until `welcome`: a server that never answers is abandoned.
       this.#stopConnectTimeout = stopConnectTimeout;
-      socket.send(this.#session.hello());
+      socket.send(this.session.hello());
       return true;
     }
     if (this.#options.fallback === 'best-effort') return false;
@@ -87,7 +88,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
    * message, or undefined when there is nothing to deliver (a control frame, a duplicate).
    */
   receive(data: MessageData): MessageData | undefined {
-    const session = this.#session;
+    const session = this.session;
     const host = this.#host;
     const frame = decodeFrame(data, host.binaryType);
     // Messages and acks flow once the handshake is done, also while our close handshake runs.
@@ -160,7 +161,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   /** Writes one queued message under the next number, and keeps it until it is acknowledged. */
   write(socket: WebSocket, message: QueuedMessage<Out>): void {
     this.held.add(message);
-    socket.send(encodeMessage(++this.#session.sent, message.wire as SendData));
+    socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
   }
 
   /** Before our close frame: `bye` lets the server discard the session now rather than after its window. */
@@ -171,7 +172,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   /** The connection is gone. Past the resume window the server has discarded the session: report it then. */
   detached(): void {
     if (this.#negotiation.ended()) this.#probe();
-    if (this.#socket && this.#session.active && this.#cancelResumeWindow === noop) {
+    if (this.#socket && this.session.active && this.#cancelResumeWindow === noop) {
       this.#cancelResumeWindow = this.#host.watchers.timeout(
         () => this.#lose('expired', true),
         this.#options.resumeWindow,
@@ -234,7 +235,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   #sendAck(): void {
     this.#cancelAck?.();
     this.#cancelAck = undefined;
-    const session = this.#session;
+    const session = this.session;
     if (session.unacked === 0 || !this.#socket) return;
     session.unacked = 0;
     session.acknowledged = session.received;
@@ -271,7 +272,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
    * (they may or may not have reached the server's application); unwritten ones stay queued.
    */
   #lose(reason: SessionLost<Out>['reason'], newId: boolean): void {
-    const session = this.#session;
+    const session = this.session;
     this.#stopResumeWindow();
     if (!session.active) {
       // Nothing to report, but a closed session's id must not be resumed by the next open().
@@ -281,7 +282,8 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
     const undelivered = this.held.release().map((message) => message.data);
     session.reset(newId);
     // A session the user closed with everything acknowledged lost nothing of ours: no report.
-    if (reason !== 'closed' || undelivered.length > 0) this.#host.report({ reason, undelivered });
+    if (reason !== 'closed' || undelivered.length > 0)
+      this.#host.emit('session-lost', { reason, undelivered });
   }
 }
 

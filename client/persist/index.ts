@@ -1,4 +1,5 @@
 export type { BrowserStore } from './browser-store.js';
 export { browserStore } from './browser-store.js';
+export { persist } from './persist.js';
 export type { PersistStore, StoredRecord } from './store.js';
 export { memoryStore } from './store.js';

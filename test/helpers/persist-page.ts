@@ -1,37 +1,104 @@
 /**
- * A page of the test's own for the `tether-ws/persist` suites: served at `/persist-test` of a dev
- * server (so it shares the origin of `/dist/` and of the WebSocket routes), it imports the built ES
- * entries and exposes them as `window.T` (core), `window.P` (persist) and `window.E` (exactly-once).
- * The route is installed on a browser context, so reloads and new tabs of that context get it too.
+ * A page of the test's own for the `tether-ws/persist` suites: `/persist-test` of a dev server (a
+ * 404 page, so that nothing of the demo runs in it; it shares the origin of `/dist/` and of the
+ * WebSocket routes), into which a script imports the built ES
+ * entries and exposes them as `window.T` (core), `window.P` (persist) and `window.E` (exactly-once),
+ * and a client the tests drive (`startClient`, `sendAll`, `seen`; each received message is also
+ * logged as `got <text>` to the console, which outlives a reload).
  */
 import type { BrowserContext, Page } from 'playwright-core';
 
 export const PERSIST_PAGE_PATH = '/persist-test';
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>tether-ws/persist</title>
-<script type="module">
-  import * as T from '/dist/tether-ws.js';
-  import * as P from '/dist/persist.js';
-  import * as E from '/dist/exactly-once.js';
+/**
+ * Run in every page of the context before its own scripts: a classic script, so the entries come in
+ * by dynamic import. (A page fulfilled by the test through `route()` would count as a public
+ * address to Chromium's local network access checks, which then block its WebSockets to
+ * 127.0.0.1; the dev server's own 404 page at this path is a local document.)
+ */
+const SCRIPT = `window.persistReady = (async () => {
+  const [T, P, E] = await Promise.all([
+    import('/dist/tether-ws.js'),
+    import('/dist/persist.js'),
+    import('/dist/exactly-once.js'),
+  ]);
   Object.assign(window, { T, P, E });
-</script>`;
+  // One client per page, driven by the tests: window.startClient(), then window.client and window.seen.
+  window.startClient = async ({ url, name, exactly }) => {
+    const seen = { got: [], errors: [], lost: [], owned: '' };
+    window.seen = seen;
+    const store = name === null ? P.memoryStore() : P.browserStore(name);
+    const delivery = await P.persist(store, exactly ? E.exactlyOnce() : undefined);
+    seen.owned = store.owned ?? '';
+    const client = new T.WebSocketClient(url, {
+      delivery,
+      heartbeat: false,
+      reconnect: { minDelay: 50, maxDelay: 300 },
+    });
+    client.on('message', (text) => {
+      seen.got.push(text);
+      console.log(\`got \${text}\`);
+    });
+    client.on('error', (error) => seen.errors.push(\`\${error.code}: \${error.message}\`));
+    client.on('session-lost', ({ reason, undelivered }) => seen.lost.push({ reason, undelivered }));
+    window.client = client;
+    client.open();
+  };
+  window.sendAll = (texts) => {
+    for (const text of texts) {
+      window.client.send(text);
+      console.log(\`sent \${text}\`);
+    }
+  };
+})();`;
+
+/** What a page's client saw: messages, `error` events (`code: message`), `session-lost` events. */
+export interface Seen {
+  got: string[];
+  errors: string[];
+  lost: Array<{ reason: string; undelivered: unknown[] }>;
+  /** The name the page's store owns (`browserStore().owned`). */
+  owned: string;
+}
 
 export type PersistWindow = Window & {
   T: typeof import('../../client/index.js');
   P: typeof import('../../client/persist/index.js');
   E: typeof import('../../client/exactly-once/index.js');
+  /** Creates `window.client` with `persist(browserStore(name))` (`name` null: a memory store), and opens it. */
+  startClient(options: { url: string; name: string | null; exactly: boolean }): Promise<void>;
+  /** `client.send()` of each text, logging `sent <text>` to the console. */
+  sendAll(texts: string[]): void;
+  client: import('../../client/index.js').WebSocketClient<string, string>;
+  seen: Seen;
 };
 
-/** Serves the page to every tab of `context`. */
+/** Makes every tab of `context` (reloads and new tabs included) a test page. */
 export async function servePersistPage(context: BrowserContext): Promise<void> {
-  await context.route(`**${PERSIST_PAGE_PATH}`, (route) =>
-    route.fulfill({ body: PAGE, contentType: 'text/html; charset=utf-8' }),
-  );
+  await context.addInitScript(SCRIPT);
 }
 
-/** Waits until the page's modules are loaded (after a goto or a reload). */
-export async function persistPageReady(page: Page, timeout = 10_000): Promise<void> {
-  await page.waitForFunction(() => 'P' in window && 'E' in window, undefined, { timeout });
+/**
+ * Waits until the page's modules are loaded (after a goto or a reload). A tab opened by
+ * `window.open()` ran the script in its initial `about:blank`, whose window it keeps for the
+ * same-origin page it then loads, where the imports failed: the script is run again there.
+ */
+export async function persistPageReady(page: Page): Promise<void> {
+  await page.waitForLoadState('load');
+  const loaded = () =>
+    page.evaluate(() => {
+      const ready = (window as { persistReady?: Promise<void> }).persistReady;
+      return ready
+        ? ready.then(
+            () => true,
+            () => false,
+          )
+        : false;
+    });
+  if (!(await loaded())) {
+    await page.evaluate(SCRIPT);
+    if (!(await loaded())) throw new Error(`The test page at ${page.url()} could not import the entries`);
+  }
 }
 
 /** Opens the page in a new tab of `context` at `origin`. */

@@ -1,0 +1,37 @@
+import type { Delivery, DeliveryHost } from 'tether-ws';
+import { TetherError, TetherTypeError } from 'tether-ws';
+import { PersistedLink } from './persisted-link.js';
+import { readRecords, type StoredOutbox } from './record.js';
+import type { PersistStore } from './store.js';
+
+/**
+ * Keeps the client's outbox in `store`, so that the next page with the same store sends what this
+ * one could not: the `delivery` option of `WebSocketClient`. Alone, best-effort delivery; around
+ * `exactlyOnce()`, the session too, resumed by the next page within the resume window. Reads the
+ * store first, hence the promise; a store that fails is reported as an `error` event of the client
+ * (`PERSIST_FAILED`), which then goes on in memory. One client per result.
+ *
+ * @example
+ * const client = new WebSocketClient(url, {
+ *   delivery: await persist(browserStore('chat'), exactlyOnce()),
+ * });
+ * @throws TetherTypeError if `store` has no `load` and `write` methods.
+ */
+export async function persist(store: PersistStore, mode?: Delivery): Promise<Delivery> {
+  if (typeof store?.load !== 'function' || typeof store.write !== 'function')
+    throw new TetherTypeError('argument', 'store', store, 'a store (load and write methods)');
+  let loaded: StoredOutbox | Error;
+  try {
+    loaded = readRecords(await store.load());
+  } catch (error) {
+    loaded = error instanceof Error ? error : new Error(String(error));
+  }
+  let used = false;
+  return {
+    link<Out>(host: DeliveryHost<Out>) {
+      if (used) throw new TetherError('INVALID_ARGUMENT', 'A persist() delivery serves one client');
+      used = true;
+      return new PersistedLink<Out>(host, store, loaded as StoredOutbox<Out> | Error, mode);
+    },
+  };
+}
