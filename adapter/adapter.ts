@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { CLOSE_INTERNAL_ERROR, CLOSE_PROTOCOL_ERROR, Connection, type Hello } from './connection.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL_ERROR,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_TRY_AGAIN_LATER,
+  SHUTDOWN_REASON,
+} from '../protocol/close-codes.js';
+import { Connection, type Hello } from './connection.js';
 import { Emitter, type Listener } from './emitter.js';
 import { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
 import { normalizeTetherOptions, type ResolvedTetherOptions, type TetherServerOptions } from './options.js';
 import { type RefusalReason, SessionRegistry, type TetherStats } from './registry.js';
-import {
-  CLOSE_GOING_AWAY,
-  CLOSE_POLICY_VIOLATION,
-  CLOSE_TRY_AGAIN_LATER,
-  hashKey,
-  Session,
-  SHUTDOWN_REASON,
-  type TetherSession,
-} from './session.js';
+import { hashKey, Session, type TetherSession } from './session.js';
 import { SessionRateLimiter } from './session-rate.js';
 import type { ClaimResult, SessionStore } from './store.js';
 

@@ -1,12 +1,8 @@
 import type { RawData, WebSocket } from 'ws';
+import { CLOSE_INTERNAL_ERROR, CLOSE_PROTOCOL_ERROR } from '../protocol/close-codes.js';
 import { type ClientFrame, PONG, parseClientFrame } from './frames.js';
+import { rawDataToBuffer } from './raw-data.js';
 import type { Link, Session } from './session.js';
-
-/** Close code for a protocol error (RFC 6455 §7.4.1; docs/protocol.md §3). */
-export const CLOSE_PROTOCOL_ERROR = 1002;
-
-/** Close code for "the server hit an unexpected condition" (RFC 6455 §7.4.1). */
-export const CLOSE_INTERNAL_ERROR = 1011;
 
 /**
  * A connection the adapter closes while more than this is still queued for writing to it is cut
@@ -54,7 +50,7 @@ export class Connection implements Link {
   #state: ConnectionState = 'awaiting-hello';
   #session: Session | undefined;
   #helloTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #onMessage = (raw: RawData, isBinary: boolean) => this.#receive(toBuffer(raw), isBinary);
+  readonly #onMessage = (raw: RawData, isBinary: boolean) => this.#receive(rawDataToBuffer(raw), isBinary);
   readonly #onClose = (code: number) => this.#closed(code);
 
   constructor(
@@ -202,11 +198,4 @@ function fitCloseReason(reason: string): string {
   let fitted = reason;
   while (Buffer.byteLength(fitted) > 120) fitted = fitted.slice(0, -1);
   return `${fitted}...`;
-}
-
-/** ws delivers a Buffer by default (`binaryType: 'nodebuffer'`); the other shapes are handled too. */
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

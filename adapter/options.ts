@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { describeValue } from './describe.js';
 import { TetherServerError } from './errors.js';
 import { createMemoryStore } from './memory-store.js';
 import { checkStore, type SessionStore } from './store.js';
@@ -176,7 +177,7 @@ export function normalizeTetherOptions(input: TetherServerOptions = {}): Resolve
   if (typeof input !== 'object' || input === null) {
     throw new TetherServerError(
       'INVALID_OPTION',
-      `Invalid options: got ${describe(input)}; expected an object or undefined.`,
+      `Invalid options: got ${describeValue(input)}; expected an object or undefined.`,
     );
   }
   for (const key of Object.keys(input)) {
@@ -217,14 +218,6 @@ function check(key: string, value: unknown, rule: Rule): number {
 function invalid(key: string, value: unknown, expected: string): TetherServerError {
   return new TetherServerError(
     'INVALID_OPTION',
-    `Invalid option "${key}": got ${describe(value)}; expected ${expected}.`,
+    `Invalid option "${key}": got ${describeValue(value)}; expected ${expected}.`,
   );
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }

@@ -1,4 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL_ERROR,
+  CLOSE_NORMAL,
+  CLOSE_POLICY_VIOLATION,
+  CLOSE_TAKEN_OVER,
+  CLOSE_TRY_AGAIN_LATER,
+  SHUTDOWN_REASON,
+} from '../protocol/close-codes.js';
 import { Emitter, type Listener } from './emitter.js';
 import { TetherServerError } from './errors.js';
 import {
@@ -123,18 +132,6 @@ export interface Link {
   /** Closes the connection; it then stops passing frames to the session. */
   close(code: number, reason: string): void;
 }
-
-/** Close codes (RFC 6455 §7.4.1; 4000-4999 are for applications). */
-export const CLOSE_NORMAL = 1000;
-export const CLOSE_GOING_AWAY = 1001;
-/** The reason sent with {@link CLOSE_GOING_AWAY} when the adapter closes. */
-export const SHUTDOWN_REASON = 'Server shutting down';
-export const CLOSE_POLICY_VIOLATION = 1008;
-/** Try Again Later (RFC 6455 §7.4.1, IANA registry): the server is over a limit; clients retry. */
-export const CLOSE_TRY_AGAIN_LATER = 1013;
-/** Internal Error (RFC 6455 §7.4.1): here, the session store failed; clients retry. */
-export const CLOSE_INTERNAL_ERROR = 1011;
-export const CLOSE_TAKEN_OVER = 4001;
 
 /** Where a session is stored and under which owner token (adapter/store.ts). */
 export interface SessionPersistence {

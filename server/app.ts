@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { WebSocketServer } from 'ws';
+import { SHUTDOWN_REASON } from '../protocol/close-codes.js';
 import { createEchoHandler } from './echo.js';
 import { healthHandler, metricsHandler } from './health.js';
 import { areHostsAllowed, type HostPolicy, requestHosts } from './host.js';
@@ -11,7 +12,7 @@ import { normalizeServerOptions, type ServerOptions } from './options.js';
 import { isOriginAllowed } from './origin.js';
 import { redactUrl } from './redact.js';
 import { createReliableEndpoint, RELIABLE_PATH, selectSubprotocol } from './reliable.js';
-import { closeHttpServer, closeWebSockets, SHUTDOWN_REASON } from './shutdown.js';
+import { closeHttpServer, closeWebSockets } from './shutdown.js';
 import { attachWebSockets } from './websocket.js';
 
 export type { LogFields, LogFormat, Logger } from './logger.js';

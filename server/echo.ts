@@ -1,4 +1,5 @@
 import type { RawData } from 'ws';
+import { rawDataToBuffer } from '../adapter/raw-data.js';
 import { guarded } from './guard.js';
 import { HEARTBEAT_PONG, isHeartbeatPing } from './heartbeat.js';
 import { describeMessage, errorMessage, type Logger } from './logger.js';
@@ -24,7 +25,7 @@ export function createEchoHandler(log: Logger, onSent: (bytes: number) => void =
     socket.on(
       'message',
       on((raw: RawData, isBinary: boolean) => {
-        const data = toBuffer(raw);
+        const data = rawDataToBuffer(raw);
         const open = socket.readyState === socket.OPEN;
         if (isHeartbeatPing(data, isBinary)) {
           if (open) {
@@ -77,11 +78,4 @@ export function createEchoHandler(log: Logger, onSent: (bytes: number) => void =
       origin: req.headers.origin,
     });
   };
-}
-
-/** ws delivers a Buffer by default (`binaryType: 'nodebuffer'`); the other shapes are handled for safety. */
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

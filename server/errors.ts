@@ -1,3 +1,5 @@
+import { describeValue } from '../adapter/describe.js';
+
 /** What kind of setting was wrong: an environment variable or a `createServer()` option. */
 export type ConfigErrorCode = 'INVALID_ENV' | 'INVALID_OPTION';
 
@@ -21,10 +23,4 @@ export class ConfigError extends Error {
     this.setting = setting;
     this.value = value;
   }
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(describeValue).join(', ')}]`;
-  return String(value);
 }

@@ -1,7 +1,5 @@
 import type { WebSocket } from 'ws';
-
-/** Close code for "the server hit an unexpected condition" (RFC 6455 §7.4.1). */
-export const CLOSE_INTERNAL_ERROR = 1011;
+import { CLOSE_INTERNAL_ERROR } from '../protocol/close-codes.js';
 
 /**
  * Runs `fn`, and if it throws (or returns a promise that rejects) closes `socket` with 1011 and hands

@@ -1,13 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { CLOSE_POLICY_VIOLATION } from '../protocol/close-codes.js';
 import { startLiveness } from './liveness.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
 import type { UpgradeRefusal } from './websocket.js';
 
-/** Close code for "a message violates the server's policy" (RFC 6455 §7.4.1): here, a flood. */
-export const CLOSE_POLICY_VIOLATION = 1008;
 export const RATE_LIMIT_REASON = 'Message rate limit exceeded';
 /** Seconds a client refused for `maxConnections` is asked to wait (`Retry-After`). */
 export const RETRY_AFTER_SECONDS = 5;

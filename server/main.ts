@@ -18,7 +18,7 @@ try {
 
 const logger = createLogger(config.logFormat);
 // Every other setting read from the environment is a createServer() option of the same name.
-const { log, logFormat, redisUrl, ...settings } = config;
+const { logFormat, redisUrl, ...settings } = config;
 // REDIS_URL: `/reliable` keeps its sessions in Redis, so any server behind the same load balancer
 // resumes any session. Commands fail at once while Redis is unreachable (no offline queue): the
 // adapter then closes with 1011/1013 and clients retry, instead of waiting on a queue.
@@ -33,7 +33,7 @@ if (redis) {
   }
 }
 const tetherStore = redis ? createRedisStore({ client: redis }) : undefined;
-const server = createServer({ ...settings, logger, quiet: log === 'quiet', tetherStore });
+const server = createServer({ ...settings, logger, tetherStore });
 
 /**
  * The server's own lifecycle lines: plain on stdout for people (and the tests that look for

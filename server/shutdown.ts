@@ -1,9 +1,6 @@
 import type { Server } from 'node:http';
 import type { WebSocket } from 'ws';
-
-/** Close code for "the endpoint is going away", e.g. a server shutting down (RFC 6455 §7.4.1). */
-export const CLOSE_GOING_AWAY = 1001;
-export const SHUTDOWN_REASON = 'Server shutting down';
+import { CLOSE_GOING_AWAY, SHUTDOWN_REASON } from '../protocol/close-codes.js';
 
 /**
  * Sends every socket a 1001 close frame and waits for the closing handshakes, at most `timeoutMs`;

@@ -1,33 +1,105 @@
 import { isIP } from 'node:net';
+import { ConfigError } from './errors.js';
 
-// Checks shared by the environment parser (config.ts) and the option normaliser (options.ts), so that
-// both accept exactly the same values and describe them with the same words.
+// The rules of the settings table (settings.ts): each checks a createServer() option and parses an
+// environment variable with the same words for what it accepts, so both ways in agree.
 
-const EXPECTED_PORT = 'an integer from 0 to 65535 (0 picks a free port)';
-export const EXPECTED_HOST =
-  'a host name or IP address without scheme or port, such as localhost, 127.0.0.1, 0.0.0.0 or ::1';
-const EXPECTED_LIMIT = 'a non-negative integer (0 means no limit)';
-const EXPECTED_MS = 'a non-negative integer number of milliseconds';
-export const EXPECTED_ORIGIN =
-  'an http(s) origin such as https://example.com:8080 (scheme, host and optional port; no path), or null';
-export const EXPECTED_HOST_NAME = 'a host name such as example.com (no scheme, port or path)';
+/** How one setting is checked, whichever way it comes in. */
+export interface Rule<T> {
+  /** What is accepted, as the error messages and the docs table say it. */
+  readonly expected: string;
+  /** The option's value, checked and normalised. @throws {ConfigError} `INVALID_OPTION` */
+  readonly option: (value: unknown, name: string) => T;
+  /** The variable's text, parsed. @throws {ConfigError} `INVALID_ENV` */
+  readonly env: (raw: string, name: string) => T;
+}
 
-function isPort(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+function rejectOption(name: string, value: unknown, expected: string): never {
+  throw new ConfigError('INVALID_OPTION', name, value, expected);
+}
+
+function rejectEnv(name: string, raw: string, expected: string): never {
+  throw new ConfigError('INVALID_ENV', name, raw, expected);
+}
+
+/** A rule from a check (`undefined` = refused) and, when the text needs more than that, a parser. */
+function rule<T>(
+  expected: string,
+  check: (value: unknown) => T | undefined,
+  parse: (raw: string) => T | undefined = check,
+  expectedEnv = expected,
+): Rule<T> {
+  return {
+    expected,
+    option: (value, name) => check(value) ?? rejectOption(name, value, expected),
+    env: (raw, name) => parse(raw) ?? rejectEnv(name, raw, expectedEnv),
+  };
+}
+
+/**
+ * An integer setting. From the environment, digits only: `Number()` alone would also take "1e3",
+ * " 80" or "0x50".
+ */
+export function integer(expected: string, valid: (value: number) => boolean, digits = /^\d+$/): Rule<number> {
+  const check = (value: unknown) =>
+    Number.isSafeInteger(value) && valid(value as number) ? (value as number) : undefined;
+  return rule(expected, check, (raw) => (digits.test(raw) ? check(Number(raw)) : undefined));
+}
+
+/** One of a few strings. */
+export function oneOf<T extends string>(choices: readonly T[]): Rule<T> {
+  return rule(choices.map((choice) => `"${choice}"`).join(' or '), (value) =>
+    choices.find((choice) => choice === value),
+  );
+}
+
+/** A list: an array as an option, comma-separated text in the environment (blanks skipped). */
+export function list(
+  parseItem: (item: unknown) => string | undefined,
+  item: string,
+  items: string,
+): Rule<readonly string[]> {
+  const expectedEnv = `comma-separated ${items}, each ${item}`;
+  return {
+    expected: `a list of ${items} (comma-separated in the environment), each ${item}`,
+    option: (value, name) => {
+      if (!Array.isArray(value)) return rejectOption(name, value, `an array of ${item}`);
+      return Object.freeze(
+        value.map(
+          (entry: unknown, index) => parseItem(entry) ?? rejectOption(`${name}[${index}]`, entry, item),
+        ),
+      );
+    },
+    env: (raw, name) =>
+      Object.freeze(
+        raw
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== '')
+          .map((entry) => parseItem(entry) ?? rejectEnv(name, raw, expectedEnv)),
+      ),
+  };
+}
+
+/** A value checked by `valid` alone; from the environment, the text as is. */
+export function matching<T>(expected: string, valid: (value: unknown) => value is T): Rule<T> {
+  return rule(expected, (value) => (valid(value) ? value : undefined));
+}
+
+/** `true` or `false`; from the environment, the two words given (e.g. `LOG=quiet` for `true`). */
+export function flag(whenTrue: string, whenFalse: string): Rule<boolean> {
+  return rule(
+    'true or false',
+    (value) => (typeof value === 'boolean' ? value : undefined),
+    (raw) => (raw === whenTrue ? true : raw === whenFalse ? false : undefined),
+    `"${whenFalse}" or "${whenTrue}"`,
+  );
 }
 
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
 
 export function isHost(value: unknown): value is string {
   return typeof value === 'string' && (isIP(value) !== 0 || HOST_NAME.test(value));
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) > 0;
-}
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /**
@@ -53,26 +125,3 @@ export function parseOrigin(value: unknown): string | undefined {
 export function parseHostName(value: unknown): string | undefined {
   return typeof value === 'string' && HOST_NAME.test(value) ? value.toLowerCase() : undefined;
 }
-
-/** What a numeric setting accepts, and the words that say so. */
-interface NumberRule {
-  readonly valid: (value: unknown) => value is number;
-  readonly expected: string;
-}
-
-/**
- * The numeric settings, keyed by their `createServer()` option name. `loadConfig()` applies the same
- * rule to the matching environment variable once it has turned the digits into a number.
- */
-export const NUMBER_RULES = {
-  port: { valid: isPort, expected: EXPECTED_PORT },
-  maxPayload: { valid: isPositiveInteger, expected: 'a positive integer number of bytes' },
-  shutdownTimeoutMs: { valid: isNonNegativeInteger, expected: EXPECTED_MS },
-  heartbeatIntervalMs: { valid: isNonNegativeInteger, expected: `${EXPECTED_MS} (0 turns it off)` },
-  maxConnections: { valid: isNonNegativeInteger, expected: EXPECTED_LIMIT },
-  messageRate: { valid: isNonNegativeInteger, expected: EXPECTED_LIMIT },
-  messageBurst: { valid: isPositiveInteger, expected: 'a positive integer number of messages' },
-  handshakeTimeoutMs: { valid: isPositiveInteger, expected: 'a positive integer number of milliseconds' },
-} as const satisfies Record<string, NumberRule>;
-
-export type NumericSetting = keyof typeof NUMBER_RULES;

@@ -46,15 +46,13 @@ export function nginxAvailable(suite: string): boolean {
 }
 
 /**
- * Compiles the dev server unless dist/server/main.js exists: first the protocol and the adapter
- * (dist/protocol, dist/adapter; the server imports the adapter as 'tether-ws/server'), then the
- * server (`tsc -p tsconfig.server.json`).
+ * Compiles the dev server unless dist/server/main.js exists (`tsc -b tsconfig.server.json`: the
+ * protocol and the adapter it imports first, then the server).
  */
 export async function buildServerIfMissing(): Promise<void> {
   if (existsSync(entry)) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  for (const project of ['tsconfig.protocol.json', 'tsconfig.adapter.json', 'tsconfig.server.json'])
-    await promisify(execFile)(process.execPath, [tsc, '-p', project], { cwd: root });
+  await promisify(execFile)(process.execPath, [tsc, '-b', 'tsconfig.server.json'], { cwd: root });
 }
 
 /** One line of the server's JSON log (pino): `msg` plus the fields the server attached. */

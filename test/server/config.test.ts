@@ -7,7 +7,7 @@ describe('loadConfig()', () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: 'localhost',
-      log: 'info',
+      quiet: false,
       logFormat: 'text',
       maxPayload: 1048576,
       allowedOrigins: [],
@@ -43,7 +43,7 @@ describe('loadConfig()', () => {
     ).toEqual({
       port: 0,
       host: '::1',
-      log: 'quiet',
+      quiet: true,
       logFormat: 'json',
       maxPayload: 2048,
       allowedOrigins: ['https://a.example', 'http://b.example:8080', 'null'],

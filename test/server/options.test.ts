@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../server/errors.js';
-import { DEFAULT_SERVER_OPTIONS, normalizeServerOptions, type ServerOptions } from '../../server/options.js';
+import { normalizeServerOptions, type ServerOptions } from '../../server/options.js';
+import { SETTINGS } from '../../server/settings.js';
 
 describe('normalizeServerOptions()', () => {
   it('fills the documented defaults', () => {
@@ -19,7 +20,7 @@ describe('normalizeServerOptions()', () => {
     });
     expect(resolved.demoDir).toMatch(/[\\/]demo$/);
     expect(resolved.distDir).toMatch(/[\\/]dist$/);
-    expect(resolved.logger).toBe(DEFAULT_SERVER_OPTIONS.logger);
+    expect(resolved.logger).toBe(SETTINGS.logger.default);
   });
 
   it('keeps an explicit 0 for port, shutdownTimeoutMs and the limits (?? not ||)', () => {
