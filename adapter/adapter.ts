@@ -24,6 +24,9 @@ import type { ClaimResult, SessionStore } from './store.js';
  */
 export const STORE_LEASE_MS = 10_000;
 
+/** Most sessions one look at the store reports (every STORE_LEASE_MS / 2). */
+const REAP_BATCH = 100;
+
 /**
  * How each refusal closes the caller's connection. The reasons say nothing about the session: a
  * wrong key and a refusal by `authorize` read the same.
@@ -45,6 +48,13 @@ export interface TetherServerEvents {
    * Its welcome is already sent.
    */
   session: [session: TetherSession];
+  /**
+   * With a shared store: a session expired there while no server held it (its server died, and its
+   * client did not come back within the window). Reported once, by one of the servers sharing the
+   * store, with the messages its client never acknowledged: the `lost` `'expired'` of a session
+   * this server never held (counted in `stats.ended.expired`).
+   */
+  expired: [info: { readonly sessionId: string; readonly undelivered: ReadonlyArray<string | Buffer> }];
   /** A connection broke the protocol and is being closed with 1002; for logs. */
   'protocol-error': [info: { readonly reason: string; readonly sessionId: string | undefined }];
   /** A hello was refused (by `authorize`, a wrong key or a limit) and its connection closed; for logs. */
@@ -128,6 +138,8 @@ class Adapter implements TetherServer {
     this.#ttl = options.resumeWindow + STORE_LEASE_MS;
     this.#sessions = new SessionRegistry(options.maxSessions, options.maxTotalBufferedBytes);
     this.#sessionRate = new SessionRateLimiter(options.sessionRate, options.sessionBurst);
+    // A shared store may hold sessions of servers that died: look for expired ones from the start.
+    if (this.#store.shared) this.#startLeaseTimer();
   }
 
   get sessions(): number {
@@ -323,9 +335,7 @@ class Adapter implements TetherServer {
     );
     registry.add(session);
     if (stored) registry.buffered(session.bufferedBytes);
-    // Renews the attached sessions in the store (a detached one runs out with its window), from
-    // the first session on. Unref'd: an adapter must not keep Node alive by itself.
-    this.#keepAliveTimer ??= setInterval(() => this.#keepAlive(), STORE_LEASE_MS / 2).unref();
+    this.#startLeaseTimer();
     connection.attachTo(session);
     session.start(connection);
     this.#events.emit('session', session);
@@ -337,6 +347,35 @@ class Adapter implements TetherServer {
     Promise.resolve()
       .then(() => this.#store.remove(sid, owner))
       .catch(() => {});
+  }
+
+  /**
+   * Renews the attached sessions in the store (a detached one runs out with its window) and
+   * reports sessions that expired there unheld, from the first session on (or at once, with a
+   * shared store). Unref'd: an adapter must not keep Node alive by itself.
+   */
+  #startLeaseTimer(): void {
+    this.#keepAliveTimer ??= setInterval(() => {
+      this.#keepAlive();
+      this.#reap();
+    }, STORE_LEASE_MS / 2).unref();
+  }
+
+  /** Takes over and reports (`expired`) sessions that expired in a shared store while nobody held them. */
+  #reap(): void {
+    const store = this.#store;
+    if (!store.shared || store.reap === undefined || this.#closed) return;
+    Promise.resolve()
+      .then(() => store.reap?.(REAP_BATCH))
+      .then(
+        (reaped) => {
+          for (const { sid, undelivered } of reaped ?? []) {
+            this.#sessions.reaped();
+            this.#events.emit('expired', { sessionId: sid, undelivered: [...undelivered] });
+          }
+        },
+        () => {}, // the store is unavailable: the next round looks again
+      );
   }
 
   /** Renews every attached session in the store; one the store no longer names this server for is released. */

@@ -31,6 +31,7 @@ export type {
   ClaimRequest,
   ClaimResult,
   CommitResult,
+  ReapedSession,
   SessionBatch,
   SessionStore,
   StoredPayload,

@@ -33,7 +33,10 @@ export interface TetherStats {
   readonly bufferedBytes: number;
   /** Hellos refused since the server was created, by reason. */
   readonly refused: Readonly<Record<RefusalReason, number>>;
-  /** Sessions ended since the server was created, by the reason of their `lost` event. */
+  /**
+   * Sessions ended since the server was created, by the reason of their `lost` event (`expired`
+   * also counts the sessions this server reported with its `expired` event).
+   */
   readonly ended: Readonly<Record<LostReason, number>>;
 }
 
@@ -90,6 +93,11 @@ export class SessionRegistry {
   /** This server let go of a session that lives on in a shared store (not an end: not counted). */
   released(session: Session): void {
     if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+  }
+
+  /** A session that expired in a shared store while no server held it was reported here. */
+  reaped(): void {
+    this.#ended.expired += 1;
   }
 
   refused(reason: RefusalReason): void {

@@ -101,6 +101,13 @@ export interface StoreStats {
   readonly bufferedBytes: number;
 }
 
+/** A session that expired in a shared store while no server held it, as `reap()` hands it over. */
+export interface ReapedSession {
+  readonly sid: string;
+  /** Its unacknowledged messages, oldest first. */
+  readonly undelivered: readonly StoredPayload[];
+}
+
 /** See the file's comment. */
 export interface SessionStore {
   /** Whether other servers may hold this store's sessions (the memory store: false). */
@@ -115,6 +122,12 @@ export interface SessionStore {
   remove(sid: string, owner: string): Awaitable<boolean>;
   /** Store-wide figures. */
   stats(): Awaitable<StoreStats>;
+  /**
+   * A shared store: hands over (once, to one caller) up to `limit` sessions that expired while no
+   * server held them, deleting them, so that the caller reports them (the adapter's `expired`
+   * event). Optional: a store that is not shared has none.
+   */
+  reap?(limit: number): Awaitable<readonly ReapedSession[]>;
 }
 
 const STORE_METHODS = ['claim', 'commit', 'keepAlive', 'remove', 'stats'] as const;

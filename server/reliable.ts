@@ -47,6 +47,18 @@ export function createReliableEndpoint(log: Logger, options: TetherServerOptions
       reason,
     }),
   );
+  // With a shared store: a session whose server died and whose client never came back.
+  tether.on('expired', ({ sessionId, undelivered }) =>
+    log.info(
+      `[reliable ${redactSessionId(sessionId)}] expired unheld, ${undelivered.length} message(s) not acknowledged`,
+      {
+        event: 'lost',
+        session: redactSessionId(sessionId),
+        reason: 'expired',
+        undelivered: undelivered.length,
+      },
+    ),
+  );
   tether.on('session', (session) => {
     const shown = redactSessionId(session.id);
     const tag = `[reliable ${shown}]`;

@@ -10,15 +10,19 @@
  *   ../store.ts), `bytes` (payload bytes of its unacknowledged messages);
  * - `<prefix>{<sid>}:o`, a list: the unacknowledged outbound payloads, seq `acked + 1` first, each
  *   prefixed with `t` (text) or `b` (binary).
- * Both carry the session's time to live (PEXPIRE), renewed by every write of its owner.
+ * Both carry the session's time to live (PEXPIRE) plus REAP_GRACE_MS, renewed by every write of
+ * its owner.
  *
  * Store-wide keys, written by the same scripts:
  * - `<prefix>sessions`, a sorted set: member sid, score the time its keys expire at (Redis's
  *   clock, so nodes whose clocks disagree still agree on what expired), for `maxSessions`;
  * - `<prefix>bytes`, a hash: sid → its `bytes`, and `<prefix>bytes-total`, their sum, for
  *   `maxTotalBufferedBytes`.
- * A session that expires (its owner died and nobody resumed it) is taken out of both by the next
- * script that runs ("prune" below), so the counts never include it for long.
+ * - `<prefix>expired`, a list of sids whose expiry in the index passed.
+ * A session that expires (its owner died and nobody resumed it) is taken out of the counts by the
+ * next script that runs ("prune" below) and listed in `expired`; a server's `reap()` then takes
+ * its unacknowledged messages (REAP) to report it, within REAP_GRACE_MS, after which Redis drops
+ * its keys anyway.
  *
  * Because every script touches the store-wide keys along with a session's, they need one Redis (or
  * a primary with replicas); in Redis Cluster they would be cross-slot. The `{sid}` hash tags keep a
@@ -37,13 +41,25 @@ function script(body: string): Script {
 }
 
 /**
- * Shared by every script. The last three KEYS: the index, the per-session byte counts, the byte
- * total. `now()`: Redis's clock in ms. `prune()`: forgets up to 100 expired sessions.
+ * Shared by every script. The last four KEYS: the expired list, the index, the per-session byte
+ * counts, the byte total. `now()`: Redis's clock in ms. `prune()`: takes up to 100 expired
+ * sessions out of the counts and lists them for `reap()`. `keep(key, ttl)`: a session key's time
+ * to live, GRACE ms beyond its expiry in the index, so that a reaper finds its messages.
  * `account(sid, bytes)`: sets a session's byte count (0 when it is gone) and moves the total.
  * `renew(sid, ttl)`: the session's expiry in the index.
  */
+/**
+ * How long a session's keys outlive its expiry in the index, in ms: the time servers have to
+ * report it (`reap()`, every 5 s on every server) before Redis drops it unreported.
+ */
+export const REAP_GRACE_MS = 60_000;
+
 const PRELUDE = `
-local index, sizes, total = KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+local expired, index, sizes, total = KEYS[#KEYS - 3], KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
+local GRACE = ${REAP_GRACE_MS}
+local function keep(key, ttl)
+  redis.call('PEXPIRE', key, tonumber(ttl) + GRACE)
+end
 local clock
 local function now()
   if clock == nil then
@@ -63,6 +79,7 @@ local function prune()
   for i = 1, #gone do
     account(gone[i], 0)
     redis.call('ZREM', index, gone[i])
+    redis.call('RPUSH', expired, gone[i])
   end
 end
 local function renew(sid, ttl)
@@ -77,7 +94,7 @@ end
 `;
 
 /**
- * KEYS: state, outbox, index, sizes, total. ARGV: sid, owner, peerRecv, ttl, keyHash, maxSessions
+ * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, peerRecv, ttl, keyHash, maxSessions
  * (-1: no limit). Reply: {'created'} | {'full'} | {'wrong-key'} | {'refused'} |
  * {'resumed', recv, sent, acked, written, payload...}.
  */
@@ -90,7 +107,7 @@ if redis.call('EXISTS', s) == 0 then
   redis.call('DEL', o)
   account(sid, 0)
   redis.call('HSET', s, 'owner', owner, 'key', key, 'recv', 0, 'sent', 0, 'acked', 0, 'written', 0, 'bytes', 0)
-  redis.call('PEXPIRE', s, ttl)
+  keep(s, ttl)
   renew(sid, ttl)
   return {'created'}
 end
@@ -106,8 +123,8 @@ if peer > acked then
 end
 -- The new owner writes every pending message at once, so written catches up with sent.
 redis.call('HSET', s, 'owner', owner, 'acked', acked, 'written', sent, 'bytes', bytes)
-redis.call('PEXPIRE', s, ttl)
-redis.call('PEXPIRE', o, ttl)
+keep(s, ttl)
+keep(o, ttl)
 renew(sid, ttl)
 account(sid, bytes)
 local reply = {'resumed', recv, sent, acked, sent}
@@ -117,7 +134,7 @@ return reply
 `);
 
 /**
- * KEYS: state, outbox, index, sizes, total. ARGV: sid, owner, recv, acked, written, ttl,
+ * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, recv, acked, written, ttl,
  * maxTotalBufferedBytes (-1: no limit), payload... Reply: 1 (stored), 0 (fenced: another owner),
  * 2 (refused whole: it would take the store's buffered bytes over the limit).
  */
@@ -156,23 +173,23 @@ if ack > acked then
   acked = ack
 end
 redis.call('HSET', s, 'recv', recv, 'sent', sent, 'acked', acked, 'written', written, 'bytes', after)
-redis.call('PEXPIRE', s, ARGV[6])
-redis.call('PEXPIRE', o, ARGV[6])
+keep(s, ARGV[6])
+keep(o, ARGV[6])
 renew(sid, tonumber(ARGV[6]))
 account(sid, after)
 return 1
 `);
 
-/** KEYS: state, outbox, index, sizes, total. ARGV: sid, owner, ttl. Reply: 1, or 0 when fenced. */
+/** KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, ttl. Reply: 1, or 0 when fenced. */
 export const KEEP_ALIVE = script(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+keep(KEYS[1], ARGV[3])
+keep(KEYS[2], ARGV[3])
 renew(ARGV[1], tonumber(ARGV[3]))
 return 1
 `);
 
-/** KEYS: state, outbox, index, sizes, total. ARGV: sid, owner. Reply: 1, or 0 when fenced. */
+/** KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner. Reply: 1, or 0 when fenced. */
 export const REMOVE = script(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
@@ -181,8 +198,28 @@ account(ARGV[1], 0)
 return 1
 `);
 
-/** KEYS: index, sizes, total. Forgets expired sessions. Reply: {sessions, bytes}. */
+/** KEYS: expired, index, sizes, total. Forgets expired sessions. Reply: {sessions, bytes}. */
 export const COUNT = script(`
 prune()
 return {redis.call('ZCARD', index), tonumber(redis.call('GET', total)) or 0}
+`);
+
+/**
+ * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid. A session `prune()` listed: if
+ * nobody resumed it since (it is not in the index) and its keys are still there, deletes them and
+ * returns its unacknowledged payloads, once. Reply: {1, payload...}, or {0}.
+ */
+export const REAP = script(`
+if redis.call('ZSCORE', index, ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local reply = {1}
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for i = 1, #items do reply[#reply + 1] = items[i] end
+redis.call('DEL', KEYS[1], KEYS[2])
+return reply
+`);
+
+/** KEYS: expired, index, sizes, total. ARGV: limit. Prunes, then pops up to `limit` expired sids. */
+export const POP_EXPIRED = script(`
+prune()
+return redis.call('LPOP', expired, ARGV[1]) or {}
 `);

@@ -3,12 +3,13 @@ import type {
   ClaimRequest,
   ClaimResult,
   CommitResult,
+  ReapedSession,
   SessionBatch,
   SessionStore,
   StoredPayload,
   StoreStats,
 } from '../store.js';
-import { CLAIM, COMMIT, COUNT, KEEP_ALIVE, REMOVE, type Script } from './scripts.js';
+import { CLAIM, COMMIT, COUNT, KEEP_ALIVE, POP_EXPIRED, REAP, REMOVE, type Script } from './scripts.js';
 
 /**
  * What the store needs of a Redis client: node-redis's `sendCommand` (the `redis` package, 4.x to
@@ -128,7 +129,7 @@ class RedisStore implements SessionStore {
     maxTotalBufferedBytes: number,
     private readonly timeout: number,
   ) {
-    this.#counts = [`${prefix}sessions`, `${prefix}bytes`, `${prefix}bytes-total`];
+    this.#counts = [`${prefix}expired`, `${prefix}sessions`, `${prefix}bytes`, `${prefix}bytes-total`];
     this.#maxSessions = Number.isFinite(maxSessions) ? String(maxSessions) : '-1';
     this.#maxBytes = Number.isFinite(maxTotalBufferedBytes) ? String(maxTotalBufferedBytes) : '-1';
   }
@@ -181,6 +182,20 @@ class RedisStore implements SessionStore {
   async stats(): Promise<StoreStats> {
     const [sessions, bufferedBytes] = (await this.#run(COUNT, this.#counts, [])) as [number, number];
     return { sessions: Number(sessions), bufferedBytes: Number(bufferedBytes) };
+  }
+
+  async reap(limit: number): Promise<ReapedSession[]> {
+    // Popped first, so that two servers never report one session; one that dies in between leaves
+    // those sessions to expire unreported (REAP_GRACE_MS later).
+    const sids = (await this.#run(POP_EXPIRED, this.#counts, [String(limit)])) as string[];
+    const reaped = await Promise.all(
+      sids.map(async (sid) => {
+        const reply = (await this.#run(REAP, this.#keys(sid), [sid], true)) as Array<Buffer | number>;
+        if (reply[0] !== 1) return undefined;
+        return { sid, undelivered: reply.slice(1).map((item) => decodePayload(item as Buffer)) };
+      }),
+    );
+    return reaped.filter((session) => session !== undefined);
   }
 
   #keys(sid: string): string[] {

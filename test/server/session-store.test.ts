@@ -8,6 +8,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../adapter/memory-store.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
+import { REAP_GRACE_MS } from '../../adapter/redis/scripts.js';
 import type { SessionBatch, SessionStore } from '../../adapter/store.js';
 import { waitUntil } from '../helpers/next-event.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
@@ -315,9 +316,35 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     ]);
     for (const key of ['ttl:{tagged}:o', 'ttl:{tagged}:s']) {
       const ttl = await redisClient().pTTL(key);
-      expect(ttl, key).toBeGreaterThan(15_000);
-      expect(ttl, key).toBeLessThanOrEqual(20_000);
+      // The keys outlive the session's expiry by REAP_GRACE_MS, for reap() to find them.
+      expect(ttl, key).toBeGreaterThan(15_000 + REAP_GRACE_MS);
+      expect(ttl, key).toBeLessThanOrEqual(20_000 + REAP_GRACE_MS);
     }
+  });
+
+  it('hands a session that expired unheld to one reap(), once, with its unacknowledged messages; not one resumed meanwhile', async () => {
+    const store = createRedisStore({ client: redisClient(), keyPrefix: 'reap:' });
+    const binary = Buffer.from([0, 1, 2]);
+    await store.claim({ sid: 'gone', owner: 'a', peerRecv: 0, ttl: 50, keyHash: '' });
+    await store.commit('gone', 'a', batch({ written: 3, append: ['a1', binary, 'a3'], acked: 1, ttl: 50 }));
+    await store.claim({ sid: 'back', owner: 'b', peerRecv: 0, ttl: 50, keyHash: '' });
+    await store.commit('back', 'b', batch({ written: 1, append: ['z'], ttl: 50 }));
+    await store.claim({ sid: 'alive', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' });
+    await waitUntil(async () => (await store.stats()).sessions === 1, {
+      timeoutMs: 2000,
+      message: 'both short-lived sessions to expire',
+    });
+    // A client that comes back late, before any server reaped its session, still resumes it.
+    expect(
+      await store.claim({ sid: 'back', owner: 'late', peerRecv: 0, ttl: TTL, keyHash: '' }),
+    ).toMatchObject({
+      status: 'resumed',
+      pending: ['z'],
+    });
+    expect(await store.reap?.(10)).toEqual([{ sid: 'gone', undelivered: [binary, 'a3'] }]);
+    expect(await store.reap?.(10)).toEqual([]);
+    expect(await redisClient().exists(['reap:{gone}:s', 'reap:{gone}:o'])).toBe(0);
+    expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 1 });
   });
 
   it('costs one script call per batch, however many messages it carries', async () => {
