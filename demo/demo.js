@@ -11,6 +11,11 @@
 // `/` (best-effort: what a dying connection swallowed is gone), or the exactly-once echo at
 // `/reliable` (tether.v1: both sides resend what the other did not acknowledge, so every message and
 // every echo arrives exactly once across reconnects, and a session that cannot resume is reported).
+//
+// "Kept across reloads" gives the client `persist(browserStore(...))` from tether-ws/persist, an ES
+// module imported only then (it is not in the UMD build): the outbox, and the exactly-once session,
+// live in IndexedDB, and the next page sends what this one could not. The choice (and the mode) is
+// remembered in localStorage, and changing either reloads the page: one persisted client per page.
 
 const $ = (id) => document.getElementById(id);
 const stateBadge = $('state');
@@ -20,6 +25,7 @@ const input = $('message');
 const deliveryChoice = $('delivery');
 const connectButton = $('connect');
 const disconnectButton = $('disconnect');
+const persistBox = $('persist');
 const { demoLog } = globalThis;
 
 if (!globalThis.TetherWS) {
@@ -66,12 +72,43 @@ function showButtons(state) {
   }
 }
 
+/** While "kept across reloads" is on: the Delivery mode, in localStorage. */
+const PERSIST_KEY = 'tether-ws-demo:persist';
+const keptMode = localStorage.getItem(PERSIST_KEY);
+if (keptMode && MODES[keptMode]) {
+  persistBox.checked = true;
+  deliveryChoice.querySelector(`input[value="${keptMode}"]`).checked = true;
+}
 let mode = deliveryChoice.querySelector('input:checked')?.value ?? 'best-effort';
-let current = createConnection(mode);
-showButtons(current.client.state);
+/** The page's connection; undefined for the moment it takes to read IndexedDB. */
+let current;
+if (persistBox.checked) {
+  startPersisted();
+} else {
+  current = createConnection(mode);
+  showButtons(current.client.state);
+}
+
+/** A client whose outbox is kept in IndexedDB; what the last page left is sent at once. */
+async function startPersisted() {
+  const { browserStore, persist } = await import('/dist/persist.js');
+  const store = browserStore(`demo-${mode}`);
+  const delivery = await persist(store, mode === 'exactly-once' ? TetherWS.exactlyOnce() : undefined);
+  current = createConnection(mode, delivery);
+  showButtons(current.client.state);
+  demoLog.note(`Outbox kept across reloads, in IndexedDB as “${store.owned}”`, 'info');
+  // What the store held goes back into the client's queue right after its constructor.
+  queueMicrotask(() => {
+    const left = current.client.queued;
+    showQueued();
+    if (left === 0) return;
+    demoLog.note(`${left} message(s) left by the last page: sending them`, 'info');
+    current.client.open().catch(() => {});
+  });
+}
 
 function showQueued() {
-  queuedCount.textContent = String(current.client.queued);
+  if (current) queuedCount.textContent = String(current.client.queued);
 }
 // Exactly-once keeps each message in the queue until the server acknowledges it, which happens
 // with no event of its own (as does a drain after backpressure): refresh the count now and then.
@@ -85,7 +122,7 @@ const findEntry = (awaiting, text) => awaiting.findIndex((item) => demoLog.textO
  * listeners. Listeners that repaint the page first check that their connection is still the page's:
  * one being closed by a Delivery switch still reports to the log, but leaves the badge alone.
  */
-function createConnection(name) {
+function createConnection(name, persisted) {
   const { url } = MODES[name];
   const exactlyOnce = name === 'exactly-once';
   const client = new TetherWS.WebSocketClient(url, {
@@ -98,6 +135,7 @@ function createConnection(name) {
     // `/reliable` speaks tether.v1. The UMD build carries the opt-in exactly-once entry too
     // (`TetherWS.exactlyOnce`); a session survives disconnects shorter than its resumeWindow (60 s).
     ...(exactlyOnce ? { delivery: TetherWS.exactlyOnce() } : {}),
+    ...(persisted ? { delivery: persisted } : {}),
   });
   /** `awaiting`: sent entries without their echo yet, oldest first; `session`: one is under way. */
   const conn = { name, url, client, awaiting: [], session: false, lastClose: undefined };
@@ -181,6 +219,8 @@ function createConnection(name) {
   });
 
   client.on('error', (error) => {
+    // Storage failed (quota, private mode): the client goes on in memory, and the log says so.
+    if (error.code === 'PERSIST_FAILED') demoLog.note(error.message, 'warn');
     // A connection failure is followed at once by `close`, which replaces this with its code and reason.
     if (isCurrent()) detail.textContent = `${error.code}: ${error.message}`;
   });
@@ -260,17 +300,28 @@ function switchMode(next) {
   if (wasInUse) current.client.open().catch(() => {});
 }
 
-deliveryChoice.addEventListener('change', (event) => switchMode(event.target.value));
+deliveryChoice.addEventListener('change', (event) => {
+  if (event.target === persistBox) {
+    if (persistBox.checked) localStorage.setItem(PERSIST_KEY, mode);
+    else localStorage.removeItem(PERSIST_KEY);
+    location.reload();
+  } else if (persistBox.checked) {
+    localStorage.setItem(PERSIST_KEY, event.target.value);
+    location.reload();
+  } else {
+    switchMode(event.target.value);
+  }
+});
 
 // Failures are shown by the events above; the promise only says the same again.
-connectButton.addEventListener('click', () => current.client.open().catch(() => {}));
-disconnectButton.addEventListener('click', () => current.client.close());
+connectButton.addEventListener('click', () => current?.client.open().catch(() => {}));
+disconnectButton.addEventListener('click', () => current?.client.close());
 
 $('composer').addEventListener('submit', (event) => {
   // A form gives Enter-to-send for free, for the keyboard and for a phone's "send" key.
   event.preventDefault();
   const text = input.value;
-  if (text === '') return;
+  if (text === '' || !current) return;
   const written = current.client.send(text);
   current.awaiting.push(demoLog.sent(text, written ? 'sent' : 'queued'));
   input.value = '';

@@ -247,6 +247,8 @@ describeWithBrowser('demo page', (suite) => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).name)).toBe('delivery');
     await page.keyboard.press('Tab');
+    expect(await focused()).toBe('persist'); // "kept across reloads"
+    await page.keyboard.press('Tab');
     expect(await focused()).toBe('message');
     await page.keyboard.type('typed, not clicked');
     await page.keyboard.press('Enter');
