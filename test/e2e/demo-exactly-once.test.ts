@@ -12,9 +12,9 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { type SessionLog, sessionLogger } from '../faults/exactly-once-harness';
 import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { type SessionLog, sessionLogger } from '../helpers/exactly-once-harness.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 
 /** Generous for CI on two shared cores; a retry in the demo is at most 5 s away (its maxDelay). */

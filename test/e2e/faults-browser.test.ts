@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
 import {
   CONNECT_TIMEOUT,
   type CountingEchoServer,
@@ -22,8 +23,7 @@ import {
   type Reconnect,
   startCountingEchoServer,
   summary,
-} from '../faults/harness';
-import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
+} from '../helpers/fault-harness.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import { waitFor, waitUntil } from '../helpers/next-event';
 

@@ -8,9 +8,9 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { type SessionLog, sessionLogger } from '../faults/exactly-once-harness';
 import { describeWithBrowser } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { type SessionLog, sessionLogger } from '../helpers/exactly-once-harness.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 import {
   openPersistPage,

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterEach, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { type SessionLog, sessionLogger } from '../faults/exactly-once-harness';
 import { CHROMIUM_ARGS, describeWithBrowser, findChromium } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { type SessionLog, sessionLogger } from '../helpers/exactly-once-harness.js';
 import {
   PERSIST_PAGE_PATH,
   type PersistWindow,

@@ -12,8 +12,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WS from 'ws';
 import { type ClientOptions, WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
-import { waitFor, waitUntil } from '../helpers/next-event';
 import {
   CONNECT_TIMEOUT,
   type CountingEchoServer,
@@ -31,7 +29,9 @@ import {
   summary,
   type Timing,
   WAIT_MS,
-} from './harness';
+} from '../helpers/fault-harness.js';
+import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
+import { waitFor, waitUntil } from '../helpers/next-event';
 
 const OPTIONS: ClientOptions = { WebSocket: WS as unknown as WebSocketConstructor, ...FAULT_OPTIONS };
 

@@ -15,8 +15,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { type ClientOptions, WebSocketClient } from '../../client/index.js';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
-import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
-import { waitFor, waitUntil } from '../helpers/next-event';
 import {
   type Delivery,
   delivery,
@@ -27,7 +25,7 @@ import {
   type StreamServer,
   sessionLogger,
   startStreamServer,
-} from './exactly-once-harness';
+} from '../helpers/exactly-once-harness.js';
 import {
   CONNECT_TIMEOUT,
   checkDetection,
@@ -38,7 +36,9 @@ import {
   type Reconnect,
   STEP_MS,
   WAIT_MS,
-} from './harness';
+} from '../helpers/fault-harness.js';
+import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
+import { waitFor, waitUntil } from '../helpers/next-event';
 
 /** Far longer than any fault here: every session must resume. */
 const RESUME_WINDOW = 10_000;

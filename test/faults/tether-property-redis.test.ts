@@ -35,9 +35,9 @@ import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
+import { describePayloads, type Payload, payloads, settle } from '../helpers/property-payloads.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { MiniTetherClient, startWsServer } from '../helpers/tether-wire.js';
-import { describePayloads, type Payload, payloads, settle } from './property-payloads.js';
 
 const RUN = redisAvailable('tether-property-redis');
 const NODES = 3;

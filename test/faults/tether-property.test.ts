@@ -19,9 +19,9 @@ import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
+import { describePayloads, type Payload, payloads, settle } from '../helpers/property-payloads.js';
+import { type Served, serve, teardown } from '../helpers/tether-server.js';
 import { MiniTetherClient } from '../helpers/tether-wire.js';
-import { type Served, serve, teardown } from '../server/tether-setup.js';
-import { describePayloads, type Payload, payloads, settle } from './property-payloads.js';
 
 type Action =
   | { kind: 'client-send'; payloads: Payload[] }

@@ -2,7 +2,7 @@
 // not the tighter bound the options imply (a passing run used to print "recovery=91ms (bound 50ms,
 // minDelay)" while it allowed 1,050 ms).
 import { describe, expect, it } from 'vitest';
-import { checkDetection, checkTiming, HEARTBEAT, SLACK } from './harness';
+import { checkDetection, checkTiming, HEARTBEAT, SLACK } from '../helpers/fault-harness.js';
 
 describe('checkTiming()', () => {
   it('prints the limit it asserts: the bound plus the slack', () => {

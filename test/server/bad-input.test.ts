@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
 import { waitUntil } from '../helpers/next-event.js';
-import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from './support.js';
+import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from '../helpers/ws-clients.js';
 
 describe('server bad-input table', () => {
   let dev: TestDevServer | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../server/app.js';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextMessage } from './support.js';
+import { Clients, closeOf, nextMessage } from '../helpers/ws-clients.js';
 
 describe('WebSocket echo endpoint', () => {
   let dev: TestDevServer;

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { refusalOf } from './support.js';
+import { refusalOf } from '../helpers/ws-clients.js';
 
 /** GET `path` with exactly these headers (fetch() would not let a test set `Host`). */
 function get(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { Clients } from './support.js';
+import { Clients } from '../helpers/ws-clients.js';
 
 describe('HTTP routes', () => {
   let root: string;

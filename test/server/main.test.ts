@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, closeOf, nextEvent, nextMessage } from './support.js';
+import { Clients, closeOf, nextEvent, nextMessage } from '../helpers/ws-clients.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));

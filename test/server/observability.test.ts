@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/logger.js';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { Clients, nextMessage } from './support.js';
+import { Clients, nextMessage } from '../helpers/ws-clients.js';
 
 function sink() {
   const lines: string[] = [];

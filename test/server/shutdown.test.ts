@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createServer } from '../../server/app.js';
 import { startDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextEvent, refusalOf } from './support.js';
+import { Clients, closeOf, nextEvent, refusalOf } from '../helpers/ws-clients.js';
 
 describe('close()', () => {
   it('closes every connected client with 1001 "Server shutting down" and stops listening', async () => {

@@ -5,8 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthorizeRequest, TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
+import { acknowledge, only, serve, teardown } from '../helpers/tether-server.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
-import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TetherSession } from '../../adapter/index.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
+import { acknowledge, only, serve, teardown } from '../helpers/tether-server.js';
 import { binaryMessage, textMessage } from '../helpers/tether-wire.js';
-import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 

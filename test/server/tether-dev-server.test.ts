@@ -5,7 +5,7 @@ import type { LogFields, Logger } from '../../server/app.js';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
 import { waitFor } from '../helpers/next-event.js';
 import { binaryMessage, hello, textMessage, WirePeer } from '../helpers/tether-wire.js';
-import { refusalOf } from './support.js';
+import { refusalOf } from '../helpers/ws-clients.js';
 
 describe('dev server: /reliable', () => {
   let dev: TestDevServer | undefined;

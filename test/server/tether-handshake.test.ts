@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleProtocols, TETHER_PROTOCOL } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
+import { acknowledge, only, serve, teardown } from '../helpers/tether-server.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
-import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 

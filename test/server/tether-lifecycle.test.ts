@@ -4,8 +4,8 @@
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type SessionLost, TetherServerError, type TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
+import { acknowledge, only, serve, teardown } from '../helpers/tether-server.js';
 import { hello, textMessage } from '../helpers/tether-wire.js';
-import { acknowledge, only, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 

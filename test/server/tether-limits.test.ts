@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BACKLOG_AT_CLOSE } from '../../adapter/connection.js';
 import type { SessionLost, TetherSession } from '../../adapter/index.js';
 import { waitFor } from '../helpers/next-event.js';
+import { acknowledge, serve, teardown } from '../helpers/tether-server.js';
 import { hello } from '../helpers/tether-wire.js';
-import { acknowledge, serve, teardown } from './tether-setup.js';
 
 afterEach(teardown);
 

@@ -15,8 +15,8 @@ import type { TetherSession } from '../../adapter/index.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
 import { waitFor } from '../helpers/next-event.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { acknowledge, serve, teardown } from '../helpers/tether-server.js';
 import { hello, textMessage, type WirePeer } from '../helpers/tether-wire.js';
-import { acknowledge, serve, teardown } from './tether-setup.js';
 
 const RUN = redisAvailable('tether-redis');
 const WAIT_MS = 5000;

@@ -3,7 +3,7 @@ import { type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextMessage, refusalOf, WAIT_MS } from './support.js';
+import { Clients, closeOf, nextMessage, refusalOf, WAIT_MS } from '../helpers/ws-clients.js';
 
 describe('WebSocket upgrade', () => {
   let dev: TestDevServer;

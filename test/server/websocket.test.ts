@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachWebSockets, type WebSocketHandler } from '../../server/websocket.js';
-import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from './support.js';
+import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from '../helpers/ws-clients.js';
 
 describe('attachWebSockets()', () => {
   let httpServer: Server | undefined;

@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { type RawData, WebSocketServer } from 'ws';
 import type { ClientOptions } from '../../client/index.js';
-import { waitFor } from '../helpers/next-event';
+import { PING, PONG } from '../../protocol/heartbeat.js';
+import { waitFor } from './next-event.js';
 
-/** The client's default heartbeat messages (client/options.ts, server/heartbeat.ts). */
-export const PING = '__ping__';
-export const PONG = '__pong__';
+/** The client's default heartbeat messages (protocol/heartbeat.ts). */
+export { PING, PONG };
 
 /**
  * Timing shared by the fault suites (client-faults, exactly-once-faults, and e2e/faults-browser in

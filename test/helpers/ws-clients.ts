@@ -1,40 +1,24 @@
-// Waiting on ws clients in tests: every wait has a timeout that fails with a message naming what was
-// awaited, instead of a sleep that hopes the event has happened.
+// ws clients in the dev server's tests, and waiting on them (through next-event.ts): every wait has a
+// timeout that fails with a message naming what was awaited, instead of a sleep that hopes the event
+// has happened.
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { waitForArgs } from './next-event.js';
 
 export const WAIT_MS = 3000;
 
-/** Resolves with the arguments of the next `event`; rejects on `error` (unless awaited) or after `timeoutMs`. */
-export function nextEvent<T extends unknown[] = unknown[]>(
+/**
+ * Resolves with the arguments of the next `event` ({@link waitForArgs}); rejects on `error` (unless
+ * that is what is awaited) or after `timeoutMs`.
+ */
+export async function nextEvent<T extends unknown[] = unknown[]>(
   emitter: EventEmitter,
   event: string,
   { timeoutMs = WAIT_MS, what = 'emitter' }: { timeoutMs?: number; what?: string } = {},
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      clearTimeout(timer);
-      emitter.off(event, onEvent);
-      emitter.off('error', onError);
-    };
-    const onEvent = (...args: unknown[]) => {
-      cleanup();
-      resolve(args as T);
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(
-        new Error(`${what} emitted "error" while waiting for "${event}": ${error.message}`, { cause: error }),
-      );
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Timed out after ${timeoutMs} ms waiting for "${event}" on ${what}`));
-    }, timeoutMs);
-    emitter.on(event, onEvent);
-    if (event !== 'error') emitter.on('error', onError);
-  });
+  const failOn = event === 'error' ? [] : ['error'];
+  return (await waitForArgs(emitter, event, { timeoutMs, failOn, label: what })) as T;
 }
 
 /** Opens ws clients and closes whatever is left of them in `closeAll()` (call it in afterEach). */

@@ -15,7 +15,7 @@ import {
 } from '../../adapter/index.js';
 import type { WebSocketConstructor } from '../../client/index.js';
 import type { LogFields, Logger } from '../../server/app.js';
-import { waitFor } from '../helpers/next-event';
+import { waitFor } from './next-event.js';
 
 /** The number in `<prefix>:<n>`, or undefined for anything else. */
 export function numberOf(prefix: 'c' | 's', data: unknown): number | undefined {

@@ -9,7 +9,9 @@ import {
   type TetherServerOptions,
   type TetherSession,
 } from '../../adapter/index.js';
-import { type PeerOptions, startWsServer, WirePeer } from '../helpers/tether-wire.js';
+import { encodeAck } from '../../protocol/frames.js';
+import { PING } from '../../protocol/heartbeat.js';
+import { type PeerOptions, startWsServer, WirePeer } from './tether-wire.js';
 
 export interface Served {
   readonly url: string;
@@ -76,7 +78,7 @@ export function only(sessions: readonly TetherSession[]): TetherSession {
 export async function acknowledge(peer: WirePeer, seq: number): Promise<void> {
   const pongs = () => peer.frames.filter((frame) => frame.type === 'pong').length;
   const before = pongs();
-  peer.send(`a${seq}`);
-  peer.send('__ping__');
+  peer.send(encodeAck(seq));
+  peer.send(PING);
   await peer.until(() => pongs() > before, `pong after a${seq}`);
 }
