@@ -64,7 +64,16 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
     mode?: Delivery,
   ) {
     this.#host = host;
-    this.#inner = mode?.link(host) as (DeliveryLink<Out> & Resumable<Out>) | undefined;
+    // What the inner link reports may follow a change no call of ours saw (the resume window
+    // expired on a timer: the session reset, its held messages handed back): store it then too.
+    const reporting: DeliveryHost<Out> = {
+      ...host,
+      emit: (type, payload) => {
+        this.#writer.touch();
+        host.emit(type, payload);
+      },
+    };
+    this.#inner = mode?.link(reporting) as (DeliveryLink<Out> & Resumable<Out>) | undefined;
     const usable = !(loaded instanceof Error) && !loaded.newer;
     this.#loaded = usable ? loaded : undefined;
     this.#loadError = usable

@@ -70,8 +70,16 @@ describeWithBrowser('tether-ws/persist: persist() with a client', (suite) => {
     return context;
   }
 
-  const start = (page: Page, options: { url: string; name: string | null; exactly: boolean }) =>
-    page.evaluate((options) => (window as unknown as PersistWindow).startClient(options), options);
+  const start = (
+    page: Page,
+    options: {
+      url: string;
+      name: string | null;
+      exactly: boolean;
+      resumeWindow?: number;
+      retryDelay?: number;
+    },
+  ) => page.evaluate((options) => (window as unknown as PersistWindow).startClient(options), options);
   const send = (page: Page, texts: string[]) =>
     page.evaluate((texts) => (window as unknown as PersistWindow).sendAll(texts), texts);
   const seen = (page: Page) =>
@@ -193,6 +201,39 @@ describeWithBrowser('tether-ws/persist: persist() with a client', (suite) => {
     expect((await seen(page)).lost).toEqual([
       { reason: 'not-resumed', undelivered: ['written 1', 'written 2'] },
     ]);
+  });
+
+  it('exactly-once: a session this page gave up (resume window passed) is not resumed by the next page', async () => {
+    dev = await startServer();
+    proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: dev.port } });
+    const url = proxy.url('/reliable');
+    const page = await openPersistPage(await newContext(), dev.url);
+    // The client's window far shorter than the server's (60 s): the server still holds the session.
+    // No retry comes before the reload (a phone offline for longer than the window).
+    await start(page, { url, name: 'chat', exactly: true, resumeWindow: 300, retryDelay: 10_000 });
+    await expect.poll(() => state(page), { timeout }).toBe('open');
+    await send(page, ['acknowledged']);
+    await waitFor(page, 'echo', (s) => s.got.length === 1);
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as PersistWindow).client.queued), { timeout })
+      .toBe(0);
+    proxy.blackhole(true);
+    await send(page, ['given up']);
+    proxy.refuse(true);
+    proxy.resetAll();
+    proxy.blackhole(false);
+    await waitFor(page, 'session-lost (expired)', (s) => s.lost.length === 1);
+    expect((await seen(page)).lost).toEqual([{ reason: 'expired', undelivered: ['given up'] }]);
+    // Reported lost here: the next page must neither resume that session nor send the message.
+    await page.reload();
+    await persistPageReady(page);
+    proxy.refuse(false);
+    await start(page, { url, name: 'chat', exactly: true, resumeWindow: 300 });
+    await send(page, ['next page']);
+    await waitFor(page, 'echo', (s) => s.got.includes('next page'));
+    expect((await seen(page)).lost).toEqual([]);
+    expect(wire.map((f) => f.text)).toEqual(['acknowledged', 'next page']);
+    expect(sessions.sessions).toBe(2);
   });
 
   it('gives two tabs with the same name a session each, and each its own back after a reload', async () => {

@@ -24,16 +24,16 @@ const SCRIPT = `window.persistReady = (async () => {
   ]);
   Object.assign(window, { T, P, E });
   // One client per page, driven by the tests: window.startClient(), then window.client and window.seen.
-  window.startClient = async ({ url, name, exactly }) => {
+  window.startClient = async ({ url, name, exactly, resumeWindow, retryDelay = 50 }) => {
     const seen = { got: [], errors: [], lost: [], owned: '' };
     window.seen = seen;
     const store = name === null ? P.memoryStore() : P.browserStore(name);
-    const delivery = await P.persist(store, exactly ? E.exactlyOnce() : undefined);
+    const delivery = await P.persist(store, exactly ? E.exactlyOnce(resumeWindow ? { resumeWindow } : undefined) : undefined);
     seen.owned = store.owned ?? '';
     const client = new T.WebSocketClient(url, {
       delivery,
       heartbeat: false,
-      reconnect: { minDelay: 50, maxDelay: 300 },
+      reconnect: { minDelay: retryDelay, maxDelay: Math.max(300, retryDelay), jitter: 0 },
     });
     client.on('message', (text) => {
       seen.got.push(text);
@@ -66,7 +66,12 @@ export type PersistWindow = Window & {
   P: typeof import('../../client/persist/index.js');
   E: typeof import('../../client/exactly-once/index.js');
   /** Creates `window.client` with `persist(browserStore(name))` (`name` null: a memory store), and opens it. */
-  startClient(options: { url: string; name: string | null; exactly: boolean }): Promise<void>;
+  startClient(options: {
+    url: string;
+    name: string | null;
+    exactly: boolean;
+    resumeWindow?: number;
+  }): Promise<void>;
   /** `client.send()` of each text, logging `sent <text>` to the console. */
   sendAll(texts: string[]): void;
   client: import('../../client/index.js').WebSocketClient<string, string>;
