@@ -4,10 +4,9 @@
  * redis-server; the fault proxy in front of them is the load balancer, sending each new connection
  * to the next live node (round robin), so a reconnect usually resumes the session on another node.
  *
- * A `crash` step kills a node the way a process dies: its Redis connection is destroyed first (so
- * it writes nothing more: commands already on the wire may or may not be applied), then its
- * sockets are reset and its listener closed; it never calls `tether.close()`. A new node takes its
- * place. The other steps are those of the memory-store test: sends both ways, terminates, TCP
+ * A `crash` step kills a node the way a process dies (test/helpers/redis-cluster.ts: its Redis
+ * connection destroyed first, then its sockets reset; never `tether.close()`), and a new node
+ * takes its place. The other steps are those of the memory-store test: sends both ways, terminates, TCP
  * resets, frames cut mid-way, reconnects (takeovers of a connection the server believes open).
  *
  * What must hold, per session (docs/protocol.md §9):
@@ -21,23 +20,17 @@
  * - no `lost` on the server, no `resumed: false`, gap or `session-lost` on the client.
  */
 import fc from 'fast-check';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WS from 'ws';
-import {
-  createTetherServer,
-  handleProtocols,
-  type TetherServer,
-  type TetherSession,
-} from '../../adapter/index.js';
-import { createRedisStore } from '../../adapter/redis/index.js';
+import type { TetherSession } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
 import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
 import { describePayloads, type Payload, payloads, settle } from '../helpers/property-payloads.js';
+import { type ClusterNode, type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
-import { MiniTetherClient, startWsServer } from '../helpers/tether-wire.js';
+import { MiniTetherClient } from '../helpers/tether-wire.js';
 
 const RUN = redisAvailable('tether-property-redis');
 const NODES = 3;
@@ -72,15 +65,6 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
 );
 
-interface Node {
-  readonly tether: TetherServer;
-  /** Its own connection to Redis: a crash destroys it. */
-  readonly redis: { destroy(): void };
-  readonly server: Awaited<ReturnType<typeof startWsServer>>;
-  readonly port: number;
-  alive: boolean;
-}
-
 /** A message the test handed to `session.send()`. */
 interface Sent {
   readonly tag: number;
@@ -93,7 +77,7 @@ interface Sent {
 interface ServerSide {
   /** The session of the latest `session` event, and the node that emitted it. */
   current: TetherSession | undefined;
-  holder: Node | undefined;
+  holder: ClusterNode | undefined;
   /** `session` events: 1, plus one per move to another node (or back). */
   sessions: number;
   /** The first delivery of each client seq, by seq - 1. */
@@ -122,61 +106,10 @@ const tagOf = (p: Payload) => Number(/^s(\d+):/.exec(typeof p === 'string' ? p :
 const isReply = (p: Payload) => typeof p === 'string' && p.startsWith(REPLY);
 const same = (a: Payload, b: Payload) => describePayloads([a])[0] === describePayloads([b])[0];
 
-/** One cluster for a describe block: Redis, three nodes, and the round-robin choice among live ones. */
-class Cluster {
-  readonly nodes: Node[] = [];
-  readonly #everyNode: Node[] = [];
-  #turn = 0;
-
-  constructor(
-    private readonly redisServer: RedisServer,
-    private readonly sideFor: (sid: string) => ServerSide,
-  ) {}
-
-  async start(): Promise<void> {
-    for (let n = 0; n < NODES; n++) this.nodes.push(await this.#startNode());
-  }
-
-  /** The load balancer: the next live node. */
-  pick(): { host: string; port: number } {
-    const live = this.nodes.filter((node) => node.alive);
-    const node = live[this.#turn++ % live.length] as Node;
-    return { host: '127.0.0.1', port: node.port };
-  }
-
-  async crash(node: Node): Promise<void> {
-    node.alive = false;
-    node.redis.destroy(); // commands not answered yet are rejected; nothing more is sent
-    await node.server.close(); // resets every socket, stops listening
-    this.nodes[this.nodes.indexOf(node)] = await this.#startNode();
-  }
-
-  async stop(): Promise<void> {
-    for (const node of this.#everyNode) {
-      node.tether.close();
-      if (node.alive) {
-        await node.server.close();
-        node.redis.destroy();
-      }
-    }
-  }
-
-  async #startNode(): Promise<Node> {
-    const redis = createClient({ url: this.redisServer.url, disableOfflineQueue: true });
-    redis.on('error', () => {});
-    await redis.connect();
-    const tether = createTetherServer({ store: createRedisStore({ client: redis }) });
-    const server = await startWsServer((socket, request) => tether.handle(socket, request), {
-      handleProtocols,
-    });
-    const node: Node = { tether, redis, server, port: Number(new URL(server.url).port), alive: true };
-    tether.on('session', (session) => this.#record(node, session));
-    this.#everyNode.push(node);
-    return node;
-  }
-
-  #record(node: Node, session: TetherSession): void {
-    const side = this.sideFor(session.id);
+/** Records what `session` (on `node`) handles, sends and reports, in the side of its run. */
+function recorder(sideFor: (sid: string) => ServerSide) {
+  return (node: ClusterNode, session: TetherSession): void => {
+    const side = sideFor(session.id);
     side.current = session;
     side.holder = node;
     side.sessions += 1;
@@ -198,12 +131,12 @@ class Cluster {
         }
       }
     });
-  }
+  };
 }
 
 async function perform(
   actions: readonly Action[],
-  cluster: Cluster,
+  cluster: RedisCluster,
   proxy: FaultProxy,
   client: ClientSide,
   side: ServerSide,
@@ -334,18 +267,21 @@ describe.skipIf(!RUN)(
   'tether.v1 adapter on Redis: exactly-once under random faults and node crashes (property)',
   () => {
     let redis: RedisServer;
-    let cluster: Cluster;
+    let cluster: RedisCluster;
     const sides = new Map<string, ServerSide>();
     let runs = 0;
 
     beforeAll(async () => {
       redis = await startRedis();
-      cluster = new Cluster(redis, (id) => {
-        const side = sides.get(id);
-        if (!side) throw new Error(`unexpected session ${id}`);
-        return side;
-      });
-      await cluster.start();
+      cluster = await startRedisCluster(
+        redis,
+        NODES,
+        recorder((id) => {
+          const side = sides.get(id);
+          if (!side) throw new Error(`unexpected session ${id}`);
+          return side;
+        }),
+      );
     });
 
     afterAll(async () => {
@@ -418,16 +354,19 @@ describe.skipIf(!RUN)(
   'tether.v1 adapter on Redis with WebSocketClient (exactly-once): random faults and node crashes (property)',
   () => {
     let redis: RedisServer;
-    let cluster: Cluster;
+    let cluster: RedisCluster;
     let side: ServerSide | undefined;
 
     beforeAll(async () => {
       redis = await startRedis();
-      cluster = new Cluster(redis, (id) => {
-        if (!side) throw new Error(`session ${id} outside a run`);
-        return side;
-      });
-      await cluster.start();
+      cluster = await startRedisCluster(
+        redis,
+        NODES,
+        recorder((id) => {
+          if (!side) throw new Error(`session ${id} outside a run`);
+          return side;
+        }),
+      );
     });
 
     afterAll(async () => {
