@@ -15,11 +15,14 @@ import type { PersistStore } from './store.js';
  * const client = new WebSocketClient(url, {
  *   delivery: await persist(browserStore('chat'), exactlyOnce()),
  * });
- * @throws TetherTypeError if `store` has no `load` and `write` methods.
+ * @throws TetherTypeError if `store` has no `load` and `write` methods, or `mode` is not a delivery mode.
  */
 export async function persist(store: PersistStore, mode?: Delivery): Promise<Delivery> {
   if (typeof store?.load !== 'function' || typeof store.write !== 'function')
     throw new TetherTypeError('argument', 'store', store, 'a store (load and write methods)');
+  // `typeof object` first: a string has a `link` method too (String.prototype.link).
+  if (mode !== undefined && (typeof mode !== 'object' || typeof mode?.link !== 'function'))
+    throw new TetherTypeError('argument', 'mode', mode, 'a delivery mode such as exactlyOnce()');
   let loaded: StoredOutbox | Error;
   try {
     loaded = readRecords(await store.load());

@@ -221,7 +221,7 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
           inner.held.add(message);
           this.#keyOf.set(message, key);
           this.#stored.add(key);
-        } else if (push(data as Out, wire)) {
+        } else if (this.#putBack(() => push(data as Out, wire))) {
           this.#keys.push(key);
           // No session to resume it in: sent afresh, so stored as never written.
           if (seq !== undefined) this.#writer.put(key, record(data, wire));
@@ -230,8 +230,22 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
         }
       }
     }
-    for (const { data, wire } of newer) queue.push(data, wire);
+    for (const { data, wire } of newer) this.#putBack(() => queue.push(data, wire));
     this.#writer.touch();
+  }
+
+  /**
+   * Puts a message back into the queue; false if its limits refused it. A refusal is reported:
+   * `drop` by the queue, or with `overflow: 'throw'` its `QUEUE_FULL` (the message in `data`) as an
+   * `error`, since nobody called `send()` here to catch it.
+   */
+  #putBack(push: () => boolean): boolean {
+    try {
+      return push();
+    } catch (error) {
+      this.#host.emit('error', error as TetherError);
+      return false;
+    }
   }
 
   /** From now on every message the queue takes is stored, and deleted when it leaves the queue. */
