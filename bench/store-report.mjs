@@ -76,7 +76,7 @@ ${table(['store', 'p50 ms', 'min–max', 'p99 ms', 'min–max'], latencyRows)}
 
 ## Redis commands per message
 
-From INFO commandstats of the bench's own redis-server over the throughput run (reset before it; its ${load.clients} claims and closes included). A message is one round trip: a client message and its echo. Script calls are what the nodes send (each a pipelined EVALSHA of one session's batch: everything it received, sent and had acknowledged since its last write); all commands include those the scripts run inside Redis.
+From INFO commandstats of the bench's own redis-server over the throughput run (reset before it; its ${load.clients} claims and closes included). A message is one round trip: a client message and its echo. Script calls are what the nodes send (pipelined EVALSHAs: per batch of a session, everything it received, sent and had acknowledged since its last write, one for the session's keys and one for the store-wide count of buffered bytes, which lives in its own hash slot); all commands include those the scripts run inside Redis.
 
 ${table(['store', 'script calls per message', 'messages per script call', 'all commands per message'], commandRows)}
 `;

@@ -1,32 +1,34 @@
 /**
- * The Lua scripts of the Redis session store. Each runs atomically in Redis, which is what makes
- * the fencing hold (the owner check and the write it guards cannot be split by another node's
- * claim) and what keeps the store-wide counts exact: a session's write and the counts it changes
- * are one step, so a node that dies between two commands leaves nothing half-counted.
+ * The Lua scripts of the Redis session store. Each runs atomically in Redis, and each touches the
+ * keys of one hash slot only, so the store works on Redis Cluster as on one Redis: a session's
+ * scripts take its two keys, the counting scripts take the store-wide keys, never both.
  *
- * Keys of one session (hash-tagged by the session id):
+ * Keys of one session (hash tag `{<sid>}`):
  * - `<prefix>{<sid>}:s`, a hash: `owner` (the token of the node holding it), `key` (hex SHA-256 of
  *   the session key, or empty), `recv`, `sent`, `acked`, `written` (see StoredSession in
- *   ../store.ts), `bytes` (payload bytes of its unacknowledged messages);
+ *   ../store.ts), `bytes` (payload bytes of its unacknowledged messages), `ver` (the version of
+ *   the claim that last took it, see below);
  * - `<prefix>{<sid>}:o`, a list: the unacknowledged outbound payloads, seq `acked + 1` first, each
  *   prefixed with `t` (text) or `b` (binary).
  * Both carry the session's time to live (PEXPIRE) plus REAP_GRACE_MS, renewed by every write of
- * its owner.
+ * its owner: a session whose PTTL is at most REAP_GRACE_MS has expired, with its keys still there
+ * for a reaper. Expiry is Redis's own (relative times, no clock compared across nodes).
  *
- * Store-wide keys, written by the same scripts:
- * - `<prefix>sessions`, a sorted set: member sid, score the time its keys expire at (Redis's
- *   clock, so nodes whose clocks disagree still agree on what expired), for `maxSessions`;
- * - `<prefix>bytes`, a hash: sid → its `bytes`, and `<prefix>bytes-total`, their sum, for
- *   `maxTotalBufferedBytes`.
- * - `<prefix>expired`, a list of sids whose expiry in the index passed.
- * A session that expires (its owner died and nobody resumed it) is taken out of the counts by the
- * next script that runs ("prune" below) and listed in `expired`; a server's `reap()` then takes
- * its unacknowledged messages (REAP) to report it, within REAP_GRACE_MS, after which Redis drops
- * its keys anyway.
+ * Store-wide keys (hash tag `{#counts}`: `#` is not allowed in a session id, so no session shares
+ * their slot by accident), for the limits and `reap()`:
+ * - `<prefix>{#counts}:index`, a sorted set: every session that may exist, score the time (Redis's
+ *   clock on that node) at which to look at it again; its size is what `maxSessions` bounds;
+ * - `<prefix>{#counts}:ver`, `:settled`, `:owner`, `:reserved`, hashes keyed by sid: the version
+ *   of its latest claim (bumped by every claim), the version of the claim that last settled it,
+ *   that claim's owner token, and the payload bytes reserved for it;
+ * - `<prefix>{#counts}:bytes`, the sum of the reservations, what `maxTotalBufferedBytes` bounds.
  *
- * Because every script touches the store-wide keys along with a session's, they need one Redis (or
- * a primary with replicas); in Redis Cluster they would be cross-slot. The `{sid}` hash tags keep a
- * session's own keys in one slot all the same.
+ * The counts are kept by separate scripts, in an order that makes them over-count, never
+ * under-count (docs/protocol.md §9): a session is listed (ENLIST) before it is created (CLAIM) and
+ * unlisted (UNINDEX) only after its keys are gone; bytes are reserved (ADJUST) before the commit
+ * that stores them and released after the one that drops them. A node that dies between two of
+ * them leaves the counts too high, never too low; SETTLE (after every claim) and UNINDEX (when the
+ * session ends, or is found gone) put them right.
  */
 import { createHash } from 'node:crypto';
 
@@ -41,25 +43,20 @@ function script(body: string): Script {
 }
 
 /**
- * Shared by every script. The last four KEYS: the expired list, the index, the per-session byte
- * counts, the byte total. `now()`: Redis's clock in ms. `prune()`: takes up to 100 expired
- * sessions out of the counts and lists them for `reap()`. `keep(key, ttl)`: a session key's time
- * to live, GRACE ms beyond its expiry in the index, so that a reaper finds its messages.
- * `account(sid, bytes)`: sets a session's byte count (0 when it is gone) and moves the total.
- * `renew(sid, ttl)`: the session's expiry in the index.
- */
-/**
- * How long a session's keys outlive its expiry in the index, in ms: the time servers have to
- * report it (`reap()`, every 5 s on every server) before Redis drops it unreported.
+ * How long a session's keys outlive its expiry, in ms: the time servers have to report it
+ * (`reap()`, every 5 s on every server) before Redis drops it unreported.
  */
 export const REAP_GRACE_MS = 60_000;
 
+/**
+ * How long `reap()` leases the sessions it looks at (their index score moves this far ahead), so
+ * that concurrent reapers do not look at the same ones, and a reaper that died between its steps
+ * leaves them to be looked at again.
+ */
+export const RECHECK_MS = 15_000;
+
 const PRELUDE = `
-local expired, index, sizes, total = KEYS[#KEYS - 3], KEYS[#KEYS - 2], KEYS[#KEYS - 1], KEYS[#KEYS]
 local GRACE = ${REAP_GRACE_MS}
-local function keep(key, ttl)
-  redis.call('PEXPIRE', key, tonumber(ttl) + GRACE)
-end
 local clock
 local function now()
   if clock == nil then
@@ -68,22 +65,8 @@ local function now()
   end
   return clock
 end
-local function account(sid, bytes)
-  local old = tonumber(redis.call('HGET', sizes, sid)) or 0
-  if bytes == old then return end
-  redis.call('INCRBY', total, bytes - old)
-  if bytes == 0 then redis.call('HDEL', sizes, sid) else redis.call('HSET', sizes, sid, bytes) end
-end
-local function prune()
-  local gone = redis.call('ZRANGEBYSCORE', index, '-inf', now(), 'LIMIT', 0, 100)
-  for i = 1, #gone do
-    account(gone[i], 0)
-    redis.call('ZREM', index, gone[i])
-    redis.call('RPUSH', expired, gone[i])
-  end
-end
-local function renew(sid, ttl)
-  redis.call('ZADD', index, now() + ttl, sid)
+local function keep(key, ttl)
+  redis.call('PEXPIRE', key, tonumber(ttl) + GRACE)
 end
 -- Payload bytes of stored items (each carries a one-byte kind tag).
 local function sum(items)
@@ -93,22 +76,20 @@ local function sum(items)
 end
 `;
 
+// ---- Scripts of one session: KEYS[1] its state hash, KEYS[2] its outbox list. ----
+
 /**
- * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, peerRecv, ttl, keyHash, maxSessions
- * (-1: no limit). Reply: {'created'} | {'full'} | {'wrong-key'} | {'refused'} |
- * {'resumed', recv, sent, acked, written, payload...}.
+ * ARGV: owner, peerRecv, ttl, keyHash, ver (from ENLIST). Reply: {'created'} | {'wrong-key'} |
+ * {'refused'} | {'resumed', bytes, recv, sent, acked, written, payload...} (`bytes`: what is
+ * buffered after the hello's ack).
  */
 export const CLAIM = script(`
 local s, o = KEYS[1], KEYS[2]
-local sid, owner, peer, ttl, key, max = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
-prune()
+local owner, peer, ttl, key, ver = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if redis.call('EXISTS', s) == 0 then
-  if max >= 0 and redis.call('ZCARD', index) >= max then return {'full'} end
   redis.call('DEL', o)
-  account(sid, 0)
-  redis.call('HSET', s, 'owner', owner, 'key', key, 'recv', 0, 'sent', 0, 'acked', 0, 'written', 0, 'bytes', 0)
+  redis.call('HSET', s, 'owner', owner, 'key', key, 'recv', 0, 'sent', 0, 'acked', 0, 'written', 0, 'bytes', 0, 'ver', ver)
   keep(s, ttl)
-  renew(sid, ttl)
   return {'created'}
 end
 local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written', 'key', 'bytes')
@@ -122,104 +103,177 @@ if peer > acked then
   acked = peer
 end
 -- The new owner writes every pending message at once, so written catches up with sent.
-redis.call('HSET', s, 'owner', owner, 'acked', acked, 'written', sent, 'bytes', bytes)
+redis.call('HSET', s, 'owner', owner, 'acked', acked, 'written', sent, 'bytes', bytes, 'ver', ver)
 keep(s, ttl)
 keep(o, ttl)
-renew(sid, ttl)
-account(sid, bytes)
-local reply = {'resumed', recv, sent, acked, sent}
+local reply = {'resumed', bytes, recv, sent, acked, sent}
 local items = redis.call('LRANGE', o, 0, -1)
 for i = 1, #items do reply[#reply + 1] = items[i] end
 return reply
 `);
 
 /**
- * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, recv, acked, written, ttl,
- * maxTotalBufferedBytes (-1: no limit), payload... Reply: 1 (stored), 0 (fenced: another owner),
- * 2 (refused whole: it would take the store's buffered bytes over the limit).
+ * ARGV: owner, recv, acked, written, ttl, payload... Reply: {0} (fenced: another owner, or gone)
+ * | {1, dropped} (stored; `dropped`: payload bytes its acknowledgement took out, for release).
  */
 export const COMMIT = script(`
 local s, o = KEYS[1], KEYS[2]
-local sid = ARGV[1]
-local first = 8
-prune()
-if redis.call('HGET', s, 'owner') ~= ARGV[2] then return 0 end
+local first = 6
+if redis.call('HGET', s, 'owner') ~= ARGV[1] then return {0} end
 local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written', 'bytes')
-local recv = math.max(tonumber(f[1]), tonumber(ARGV[3]))
+local recv = math.max(tonumber(f[1]), tonumber(ARGV[2]))
 local sent, acked, bytes = tonumber(f[2]), tonumber(f[3]), tonumber(f[5])
-local written = math.max(tonumber(f[4]), tonumber(ARGV[5]))
+local written = math.max(tonumber(f[4]), tonumber(ARGV[4]))
 local appended = math.max(0, #ARGV - first + 1)
-local ack = math.min(tonumber(ARGV[4]), sent + appended)
--- Bytes after the batch: plus what it appends, minus what it acknowledges (stored items first,
--- then, for an ack beyond them, the batch's own).
-local after = bytes
-for i = first, #ARGV do after = after + #ARGV[i] - 1 end
-if ack > acked then
-  local stored = math.min(ack, sent) - acked
-  if stored > 0 then after = after - sum(redis.call('LRANGE', o, 0, stored - 1)) end
-  for i = first, first + ack - sent - 1 do after = after - #ARGV[i] + 1 end
-end
-local max = tonumber(ARGV[7])
-if max >= 0 and after > bytes and (tonumber(redis.call('GET', total)) or 0) + after - bytes > max then
-  return 2
-end
+local ack = math.min(tonumber(ARGV[3]), sent + appended)
+for i = first, #ARGV do bytes = bytes + #ARGV[i] - 1 end
 -- RPUSH in slices: unpack() of thousands of values would overflow Lua's C stack.
 for i = first, #ARGV, 1000 do
   redis.call('RPUSH', o, unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 sent = sent + appended
+local dropped = 0
 if ack > acked then
+  dropped = sum(redis.call('LRANGE', o, 0, ack - acked - 1))
   redis.call('LTRIM', o, ack - acked, -1)
   acked = ack
 end
-redis.call('HSET', s, 'recv', recv, 'sent', sent, 'acked', acked, 'written', written, 'bytes', after)
-keep(s, ARGV[6])
-keep(o, ARGV[6])
-renew(sid, tonumber(ARGV[6]))
-account(sid, after)
-return 1
+bytes = bytes - dropped
+redis.call('HSET', s, 'recv', recv, 'sent', sent, 'acked', acked, 'written', written, 'bytes', bytes)
+keep(s, ARGV[5])
+keep(o, ARGV[5])
+return {1, dropped}
 `);
 
-/** KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner, ttl. Reply: 1, or 0 when fenced. */
+/** ARGV: owner, ttl. Reply: 1, or 0 when fenced. */
 export const KEEP_ALIVE = script(`
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
-keep(KEYS[1], ARGV[3])
-keep(KEYS[2], ARGV[3])
-renew(ARGV[1], tonumber(ARGV[3]))
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+keep(KEYS[1], ARGV[2])
+keep(KEYS[2], ARGV[2])
 return 1
 `);
 
-/** KEYS: state, outbox, expired, index, sizes, total. ARGV: sid, owner. Reply: 1, or 0 when fenced. */
+/** ARGV: owner. Reply: {1, ver} (deleted), or {0} when fenced. */
 export const REMOVE = script(`
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'owner', 'ver')
+if f[1] ~= ARGV[1] then return {0} end
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', index, ARGV[1])
-account(ARGV[1], 0)
-return 1
-`);
-
-/** KEYS: expired, index, sizes, total. Forgets expired sessions. Reply: {sessions, bytes}. */
-export const COUNT = script(`
-prune()
-return {redis.call('ZCARD', index), tonumber(redis.call('GET', total)) or 0}
+return {1, f[2]}
 `);
 
 /**
- * KEYS: state, outbox, expired, index, sizes, total. ARGV: sid. A session `prune()` listed: if
- * nobody resumed it since (it is not in the index) and its keys are still there, deletes them and
- * returns its unacknowledged payloads, once. Reply: {1, payload...}, or {0}.
+ * No ARGV. A session `reap()` looks at: {'gone'} (no keys: removed, or dropped by Redis), {'alive',
+ * ms} (its time to live runs `ms` more; -1: none set), or, if it expired, deletes its keys and
+ * replies {'reaped', ver, payload...}, once (the next call finds it gone).
  */
 export const REAP = script(`
-if redis.call('ZSCORE', index, ARGV[1]) or redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-local reply = {1}
+local left = redis.call('PTTL', KEYS[1])
+if left == -2 then return {'gone'} end
+if left == -1 or left > GRACE then return {'alive', left == -1 and -1 or left - GRACE} end
+local reply = {'reaped', redis.call('HGET', KEYS[1], 'ver')}
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
 for i = 1, #items do reply[#reply + 1] = items[i] end
 redis.call('DEL', KEYS[1], KEYS[2])
 return reply
 `);
 
-/** KEYS: expired, index, sizes, total. ARGV: limit. Prunes, then pops up to `limit` expired sids. */
-export const POP_EXPIRED = script(`
-prune()
-return redis.call('LPOP', expired, ARGV[1]) or {}
+// ---- Store-wide scripts: KEYS = the index, the byte total, and the hashes ver, settled, owner, bytes. ----
+
+const COUNTS = `
+local index, total, vers, settled, owners, reserved = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+`;
+
+/**
+ * Before a claim. ARGV: sid, ttl, maxSessions (-1: none). Lists the session (a new one only within
+ * `maxSessions`) and bumps its version. Reply: {'listed', ver} (it was), {'added', ver}, {'full'}.
+ */
+export const ENLIST = script(`${COUNTS}
+local sid, ttl, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local score = redis.call('ZSCORE', index, sid)
+local status = 'listed'
+if not score then
+  if max >= 0 and redis.call('ZCARD', index) >= max then return {'full'} end
+  status = 'added'
+end
+if not score or tonumber(score) < now() + ttl then redis.call('ZADD', index, now() + ttl, sid) end
+return {status, redis.call('HINCRBY', vers, sid, 1)}
+`);
+
+/**
+ * After a claim that took the session. ARGV: sid, ver, owner, bytes (what it buffers now). The
+ * newest claim wins: an older one's settle changes nothing. The owner's reservation becomes exactly
+ * `bytes`, which also clears what a node that died mid-write left reserved. Reply: 1, or 0.
+ */
+export const SETTLE = script(`${COUNTS}
+local sid, ver = ARGV[1], tonumber(ARGV[2])
+if not redis.call('ZSCORE', index, sid) then return 0 end
+if tonumber(redis.call('HGET', settled, sid) or -1) >= ver then return 0 end
+redis.call('INCRBY', total, tonumber(ARGV[4]) - (tonumber(redis.call('HGET', reserved, sid)) or 0))
+redis.call('HSET', settled, sid, ver)
+redis.call('HSET', owners, sid, ARGV[3])
+redis.call('HSET', reserved, sid, ARGV[4])
+return 1
+`);
+
+/**
+ * ARGV: sid, owner, delta (bytes, signed), maxTotalBufferedBytes (-1: none). A reservation
+ * (delta > 0) within the limit, or a release (never below 0), for the session's settled owner
+ * only. Reply: 1 (applied), 2 (refused: over the limit), 0 (not the owner: fenced, or gone).
+ */
+export const ADJUST = script(`${COUNTS}
+local sid = ARGV[1]
+if redis.call('HGET', owners, sid) ~= ARGV[2] then return 0 end
+local delta, max = tonumber(ARGV[3]), tonumber(ARGV[4])
+local held = tonumber(redis.call('HGET', reserved, sid)) or 0
+if delta > 0 and max >= 0 and (tonumber(redis.call('GET', total)) or 0) + delta > max then return 2 end
+-- 0 - x, not -x: Lua's -0 reaches Redis as "-0", which INCRBY refuses.
+if delta < 0 - held then delta = 0 - held end
+if delta == 0 then return 1 end
+redis.call('HSET', reserved, sid, held + delta)
+redis.call('INCRBY', total, delta)
+return 1
+`);
+
+/**
+ * After a session's keys are gone. ARGV: sid, ver (of the incarnation that went). Unlists it and
+ * releases its reservation, unless a newer claim listed it since (then that claim's session is
+ * counted, and this changes nothing). Reply: 1, or 0.
+ */
+export const UNINDEX = script(`${COUNTS}
+local sid = ARGV[1]
+if (redis.call('HGET', vers, sid) or '') ~= ARGV[2] then return 0 end
+redis.call('INCRBY', total, 0 - (tonumber(redis.call('HGET', reserved, sid)) or 0))
+redis.call('HDEL', vers, sid)
+redis.call('HDEL', settled, sid)
+redis.call('HDEL', owners, sid)
+redis.call('HDEL', reserved, sid)
+redis.call('ZREM', index, sid)
+return 1
+`);
+
+/** ARGV: sid, ms. A session found alive: looked at again when its time to live has run. */
+export const REINDEX = script(`${COUNTS}
+redis.call('ZADD', index, 'XX', now() + tonumber(ARGV[2]), ARGV[1])
+return 1
+`);
+
+/**
+ * ARGV: limit. Leases up to `limit` sessions due for a look (their score RECHECK_MS ahead). Reply:
+ * {sid, ver, sid, ver, ...} (ver '' for a session listed without a version: never, unless the
+ * keys were edited by hand).
+ */
+export const DUE = script(`${COUNTS}
+local due = redis.call('ZRANGEBYSCORE', index, '-inf', now(), 'LIMIT', 0, tonumber(ARGV[1]))
+local reply = {}
+for i = 1, #due do
+  redis.call('ZADD', index, now() + ${RECHECK_MS}, due[i])
+  reply[#reply + 1] = due[i]
+  reply[#reply + 1] = redis.call('HGET', vers, due[i]) or ''
+end
+return reply
+`);
+
+/** Reply: {sessions, bytes}. */
+export const COUNT = script(`${COUNTS}
+return {redis.call('ZCARD', index), tonumber(redis.call('GET', total)) or 0}
 `);

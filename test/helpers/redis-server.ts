@@ -43,6 +43,8 @@ export function redisAvailable(suite: string): boolean {
 export interface RedisServerOptions {
   /** AOF with `appendfsync always`: every acknowledged write is on disk before Redis answers. */
   readonly appendonly?: boolean;
+  /** More redis-server arguments, e.g. cluster mode (./redis-cluster-server.ts). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface RedisServer {
@@ -68,6 +70,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', ''];
   args.push(
     ...(options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+    ...(options.extraArgs ?? []),
   );
   let child: ChildProcess | undefined;
   let stopped = false;

@@ -4,21 +4,26 @@
  * has: time to live on the keys, hash tags, one script call per batch, and failure as
  * `STORE_UNAVAILABLE`.
  */
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../adapter/memory-store.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
-import { REAP_GRACE_MS } from '../../adapter/redis/scripts.js';
+import { ADJUST, ENLIST, REAP_GRACE_MS } from '../../adapter/redis/scripts.js';
 import type { SessionBatch, SessionStore } from '../../adapter/store.js';
 import { waitUntil } from '../helpers/next-event.js';
+import { type RedisClusterServers, startRedisClusterServers } from '../helpers/redis-cluster-server.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 
 const RUN_REDIS = redisAvailable('session-store');
 const TTL = 60_000;
 
 type Client = ReturnType<typeof createClient>;
+type ClusterClient = ReturnType<typeof createCluster>;
 let redis: RedisServer | undefined;
 let client: Client | undefined;
+/** A real Redis Cluster (3 masters) and a createCluster() client on it. */
+let clusterServers: RedisClusterServers | undefined;
+let clusterClient: ClusterClient | undefined;
 let prefixes = 0;
 
 beforeAll(async () => {
@@ -27,11 +32,17 @@ beforeAll(async () => {
   client = createClient({ url: redis.url, disableOfflineQueue: true });
   client.on('error', () => {}); // reconnection errors; each command reports its own failure
   await client.connect();
-});
+  clusterServers = await startRedisClusterServers(3);
+  clusterClient = createCluster({ rootNodes: [...clusterServers.rootNodes] });
+  clusterClient.on('error', () => {});
+  await clusterClient.connect();
+}, 30_000);
 
 afterAll(async () => {
   client?.destroy();
+  clusterClient?.destroy();
   await redis?.stop();
+  await clusterServers?.stop();
 });
 
 const batch = (fields: Partial<SessionBatch>): SessionBatch => ({
@@ -43,10 +54,24 @@ const batch = (fields: Partial<SessionBatch>): SessionBatch => ({
   ...fields,
 });
 
-const stores: Array<[string, () => SessionStore, boolean]> = [
-  ['memory', () => createMemoryStore(), true],
+type Limits = { maxSessions?: number; maxTotalBufferedBytes?: number };
+
+const stores: Array<[string, (limits?: Limits) => SessionStore, boolean]> = [
+  ['memory', (limits) => createMemoryStore(limits), true],
   // A fresh prefix per test: one Redis, no test sees another's keys.
-  ['redis', () => createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:` }), RUN_REDIS],
+  [
+    'redis',
+    (limits) => createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:`, ...limits }),
+    RUN_REDIS,
+  ],
+  // The same contract on Redis Cluster: every script must take keys of one slot, or Redis refuses
+  // it (CROSSSLOT), and node-redis routes each by its first key.
+  [
+    'redis cluster',
+    (limits) =>
+      createRedisStore({ client: clusterClient as ClusterClient, keyPrefix: `c${++prefixes}:`, ...limits }),
+    RUN_REDIS,
+  ],
 ];
 
 describe.each(stores)('%s session store', (_name, makeStore, run) => {
@@ -200,14 +225,7 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
   it.runIf(run)(
     'counts the payload bytes of unacknowledged messages across sessions, and refuses whole a batch that would go over maxTotalBufferedBytes',
     async () => {
-      const store =
-        _name === 'memory'
-          ? createMemoryStore({ maxTotalBufferedBytes: 12 })
-          : createRedisStore({
-              client: client as Client,
-              keyPrefix: `t${++prefixes}:`,
-              maxTotalBufferedBytes: 12,
-            });
+      const store = makeStore({ maxTotalBufferedBytes: 12 });
       await store.claim({ sid: 'a', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
       await store.claim({ sid: 'b', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
       // 5 + 3 bytes, and 3 for '✓' (UTF-8): 11.
@@ -238,28 +256,30 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     },
   );
 
-  it.runIf(run)('takes an expired session (its owner died) out of the byte count', async () => {
-    const store =
-      _name === 'memory'
-        ? createMemoryStore()
-        : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:` });
-    await store.claim({ sid: 'dies', owner: 'a', peerRecv: 0, ttl: 50, keyHash: '' });
-    expect(await store.commit('dies', 'a', batch({ written: 1, append: ['abc'], ttl: 50 }))).toBe('stored');
-    await store.claim({ sid: 'lives', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
-    expect(await store.commit('lives', 'b', batch({ written: 1, append: ['de'] }))).toBe('stored');
-    expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 5 });
-    await waitUntil(async () => (await store.stats()).sessions === 1, {
-      timeoutMs: 2000,
-      message: 'the session whose time to live passed to be gone',
-    });
-    expect(await store.stats()).toEqual({ sessions: 1, bufferedBytes: 2 });
-  });
+  it.runIf(run)(
+    'takes an expired session (its owner died) out of the counts, by reap() for a shared store',
+    async () => {
+      const store = makeStore();
+      await store.claim({ sid: 'dies', owner: 'a', peerRecv: 0, ttl: 50, keyHash: '' });
+      expect(await store.commit('dies', 'a', batch({ written: 1, append: ['abc'], ttl: 50 }))).toBe('stored');
+      await store.claim({ sid: 'lives', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' });
+      expect(await store.commit('lives', 'b', batch({ written: 1, append: ['de'] }))).toBe('stored');
+      expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 5 });
+      // A shared store counts a session until a server reaps it (every adapter calls reap() every
+      // 5 s): the counts only ever run high, never low (docs/protocol.md §9).
+      await waitUntil(
+        async () => {
+          await store.reap?.(100);
+          return (await store.stats()).sessions === 1;
+        },
+        { timeoutMs: 2000, message: 'the session whose time to live passed to be gone' },
+      );
+      expect(await store.stats()).toEqual({ sessions: 1, bufferedBytes: 2 });
+    },
+  );
 
   it.runIf(run)('refuses a new session beyond maxSessions and counts the sessions it holds', async () => {
-    const store =
-      _name === 'memory'
-        ? createMemoryStore({ maxSessions: 2 })
-        : createRedisStore({ client: client as Client, keyPrefix: `t${++prefixes}:`, maxSessions: 2 });
+    const store = makeStore({ maxSessions: 2 });
     expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
       status: 'created',
     });
@@ -307,10 +327,14 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     await store.claim({ sid: 'tagged', owner: 'a', peerRecv: 0, ttl: 30_000, keyHash: '' });
     await store.commit('tagged', 'a', batch({ written: 1, append: ['x'], ttl: 20_000 }));
     const keys = (await redisClient().keys('ttl:*')).sort();
+    // The store-wide counts under their own tag: no script takes keys of two slots.
     expect(keys).toEqual([
-      'ttl:bytes',
-      'ttl:bytes-total',
-      'ttl:sessions',
+      'ttl:{#counts}:bytes',
+      'ttl:{#counts}:index',
+      'ttl:{#counts}:owner',
+      'ttl:{#counts}:reserved',
+      'ttl:{#counts}:settled',
+      'ttl:{#counts}:ver',
       'ttl:{tagged}:o',
       'ttl:{tagged}:s',
     ]);
@@ -330,10 +354,15 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     await store.claim({ sid: 'back', owner: 'b', peerRecv: 0, ttl: 50, keyHash: '' });
     await store.commit('back', 'b', batch({ written: 1, append: ['z'], ttl: 50 }));
     await store.claim({ sid: 'alive', owner: 'c', peerRecv: 0, ttl: TTL, keyHash: '' });
-    await waitUntil(async () => (await store.stats()).sessions === 1, {
-      timeoutMs: 2000,
-      message: 'both short-lived sessions to expire',
-    });
+    await waitUntil(
+      async () => {
+        const left = await Promise.all(
+          ['reap:{gone}:s', 'reap:{back}:s'].map((key) => redisClient().pTTL(key)),
+        );
+        return left.every((ms) => ms <= REAP_GRACE_MS);
+      },
+      { timeoutMs: 2000, message: 'both short-lived sessions to expire' },
+    );
     // A client that comes back late, before any server reaped its session, still resumes it.
     expect(
       await store.claim({ sid: 'back', owner: 'late', peerRecv: 0, ttl: TTL, keyHash: '' }),
@@ -347,33 +376,52 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     expect(await store.stats()).toEqual({ sessions: 2, bufferedBytes: 1 });
   });
 
-  it('costs one script call per batch, however many messages it carries', async () => {
-    const store = createRedisStore({ client: redisClient(), keyPrefix: 'cost:' });
-    await store.claim({ sid: 'c', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
-    await store.commit('c', 'a', batch({ written: 1, append: ['warm'] })); // loads the script
-    await redisClient().configResetStat();
-    const payloads = Array.from({ length: 100 }, (_, n) => `m${n}`);
-    await store.commit('c', 'a', batch({ recv: 100, acked: 1, written: 101, append: payloads }));
-    const stats = await redisClient().info('commandstats');
-    const calls = Object.fromEntries(
-      [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]),
-    );
-    // commandstats also counts the commands a script runs: one EVALSHA from the client, and in it
-    // one RPUSH for the 100 messages, one LRANGE (+ LTRIM) for the bytes the ack drops, and the
-    // store-wide counts (TIME, ZRANGEBYSCORE to prune, ZADD, HGET/HSET + INCRBY for the bytes).
-    expect(calls).toEqual({
-      evalsha: 1,
-      time: 1,
-      zrangebyscore: 1,
-      hget: 2,
+  it('costs one script call per batch for the session, however many messages it carries, and one or two for the counts', async () => {
+    const commandsOfOneBatch = async (prefix: string, limited: boolean) => {
+      const store = createRedisStore({
+        client: redisClient(),
+        keyPrefix: prefix,
+        ...(limited ? { maxTotalBufferedBytes: 1_000_000 } : {}),
+      });
+      await store.claim({ sid: 'c', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+      await store.commit('c', 'a', batch({ written: 1, append: ['warm'] })); // loads the scripts
+      await redisClient().configResetStat();
+      const payloads = Array.from({ length: 100 }, (_, n) => `m${n}`);
+      await store.commit('c', 'a', batch({ recv: 100, acked: 1, written: 101, append: payloads }));
+      // The release after the batch is not waited for; the INFO behind it on this connection is.
+      const stats = await redisClient().info('commandstats');
+      return Object.fromEntries(
+        [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map(([, name, count]) => [name, Number(count)]),
+      );
+    };
+    // commandstats also counts the commands a script runs. The session's script (one slot): HGET
+    // of the owner, HMGET, one RPUSH for the 100 messages, one LRANGE + LTRIM for the bytes the
+    // ack drops, HSET, two PEXPIRE. The counts' script (another slot): HGET of the owner and of
+    // the reservation, HSET + INCRBY, once after the batch (no limit: the net change) ...
+    expect(await commandsOfOneBatch('cost:', false)).toEqual({
+      evalsha: 2,
+      hget: 3,
       hmget: 1,
       lrange: 1,
       rpush: 1,
       ltrim: 1,
       hset: 2,
       pexpire: 2,
-      zadd: 1,
       incrby: 1,
+    });
+    // ... or, with maxTotalBufferedBytes, once before it (reserving what it adds, with a GET of
+    // the total) and once after (releasing what its ack dropped).
+    expect(await commandsOfOneBatch('cost-limited:', true)).toEqual({
+      evalsha: 3,
+      get: 1,
+      hget: 5,
+      hmget: 1,
+      lrange: 1,
+      rpush: 1,
+      ltrim: 1,
+      hset: 3,
+      pexpire: 2,
+      incrby: 2,
     });
   });
 
@@ -401,9 +449,83 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
     expect(await store.commit('s', 'a', batch({ recv: 1 }))).toBe('stored');
   });
 
+  it('runs high, never low, when a server dies between two steps, and puts it right: the next claim settles its bytes, reap() unlists a session never created', async () => {
+    const keyPrefix = 'drift:';
+    const counts = ['index', 'bytes', 'ver', 'settled', 'owner', 'reserved'].map(
+      (name) => `${keyPrefix}{#counts}:${name}`,
+    );
+    const step = (script: { source: string }, args: string[]) =>
+      redisClient().sendCommand(['EVAL', script.source, String(counts.length), ...counts, ...args]);
+    const first = createRedisStore({ client: redisClient(), keyPrefix, maxTotalBufferedBytes: 100 });
+    const second = createRedisStore({ client: redisClient(), keyPrefix, maxTotalBufferedBytes: 100 });
+    await first.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' });
+    expect(await first.commit('s', 'a', batch({ written: 1, append: ['12345'] }))).toBe('stored');
+    // Server a reserved 40 bytes for its next batch and died before the commit.
+    expect(await step(ADJUST, ['s', 'a', '40', '100'])).toBe(1);
+    expect(await first.stats()).toEqual({ sessions: 1, bufferedBytes: 45 });
+    // The resume elsewhere settles the reservation to what the session holds ...
+    expect(await second.claim({ sid: 's', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toMatchObject({
+      status: 'resumed',
+      pending: ['12345'],
+    });
+    expect(await second.stats()).toEqual({ sessions: 1, bufferedBytes: 5 });
+    // ... and a late release of the old owner's changes nothing (else the count would run low).
+    expect(await step(ADJUST, ['s', 'a', '-40', '-1'])).toBe(0);
+    expect(await second.commit('s', 'b', batch({ written: 2, append: ['67'] }))).toBe('stored');
+    expect(await second.stats()).toEqual({ sessions: 1, bufferedBytes: 7 });
+    // A server listed a new session and died before creating it: counted until its window passed
+    // and a reap() found no keys.
+    expect(await step(ENLIST, ['ghost', '50', '-1'])).toEqual(['added', 1]);
+    expect(await second.stats()).toEqual({ sessions: 2, bufferedBytes: 7 });
+    await waitUntil(
+      async () => {
+        await second.reap?.(10);
+        return (await second.stats()).sessions === 1;
+      },
+      { timeoutMs: 2000, message: 'the session never created to be unlisted' },
+    );
+  });
+
+  it('never lets concurrent writers of two servers take the bytes buffered over maxTotalBufferedBytes', async () => {
+    const keyPrefix = 'race:';
+    const stores = [0, 1].map(() =>
+      createRedisStore({ client: redisClient(), keyPrefix, maxTotalBufferedBytes: 1000 }),
+    );
+    const sids = Array.from({ length: 20 }, (_, n) => `r${n}`);
+    await Promise.all(
+      sids.map((sid, n) => stores[n % 2]?.claim({ sid, owner: sid, peerRecv: 0, ttl: TTL, keyHash: '' })),
+    );
+    // 20 sessions x 10 batches of 9 bytes: 1800 bytes wanted, 1000 allowed.
+    const results = await Promise.all(
+      sids.map(async (sid, n) => {
+        const outcomes: string[] = [];
+        for (let k = 0; k < 10; k++) {
+          const outcome = await stores[n % 2]?.commit(
+            sid,
+            sid,
+            batch({ written: k + 1, append: ['123456789'] }),
+          );
+          outcomes.push(String(outcome));
+          if (outcome !== 'stored') break;
+        }
+        return outcomes;
+      }),
+    );
+    const stored = results.flat().filter((outcome) => outcome === 'stored').length;
+    expect(stored * 9).toBeLessThanOrEqual(1000);
+    expect(stored).toBe(Math.floor(1000 / 9)); // refused only when the next 9 bytes did not fit
+    expect(
+      results
+        .flat()
+        .filter((outcome) => outcome !== 'stored')
+        .every((outcome) => outcome === 'full'),
+    ).toBe(true);
+    expect(await stores[0]?.stats()).toEqual({ sessions: 20, bufferedBytes: stored * 9 });
+  });
+
   it('rejects bad options with INVALID_OPTION, naming the option and what it accepts', () => {
     expect(() => createRedisStore({ client: {} as Client })).toThrow(
-      'Invalid option "client": got object; expected a connected node-redis client (createClient() from "redis").',
+      'Invalid option "client": got object; expected a connected node-redis client (createClient() or createCluster() from "redis").',
     );
     expect(() => createRedisStore({ client: redisClient(), keyPrefix: 'a{b}' })).toThrow(
       'Invalid option "keyPrefix": got "a{b}"; expected a string of 1 to 64 characters without "{" or "}".',

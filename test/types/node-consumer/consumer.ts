@@ -1,6 +1,6 @@
 // Compiled by `npm run typecheck:consumer` (see tsconfig.json here); never run.
 
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import { type ClientOptions, jsonCodec, TetherError, WebSocketClient } from 'tether-ws';
 import { exactlyOnce } from 'tether-ws/exactly-once';
 import { createMemoryStore, createTetherServer } from 'tether-ws/server';
@@ -27,6 +27,11 @@ const tether = createTetherServer({ resumeWindow: 10_000 });
 // A node-redis client is accepted as it is typed, as is the default store made explicit.
 const redis = createClient({ url: 'redis://127.0.0.1:6379' });
 createTetherServer({ store: createRedisStore({ client: redis }) }).close();
+// So is a Redis Cluster client; an object without sendCommand is not.
+const cluster = createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] });
+createTetherServer({ store: createRedisStore({ client: cluster }) }).close();
+// @ts-expect-error: not a node-redis client
+createRedisStore({ client: { masters: [] } });
 createTetherServer({ store: createMemoryStore({ maxSessions: 1000 }) }).close();
 tether.on('session', (session) => session.on('message', (data) => session.send(data)));
 
