@@ -1,25 +1,13 @@
 // Turns one run (the object written to results/raw.json) into bench/results.md: one table per
 // measurement, medians with their min–max over rounds, ratios to the raw WebSocket of the same run,
 // and the floors of issue 6 checked against those figures.
+import { int, span, table, x } from './markdown.mjs';
 import { median, range, ratio, spread, sum } from './stats.mjs';
 
 /** The exactly-once variant of tether-ws (config.mjs), compared with tether-ws best-effort. */
 const EXACTLY_ONCE = 'tether-ws-exactly-once';
 /** Issue 8's aims for the cost of exactly-once delivery, as ratios to best-effort in the same run. */
 const EXACTLY_ONCE_AIMS = { throughput: 0.85, p99: 1.2 };
-
-const int = (v) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
-const x = (v) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
-const span = (values, fmt = int) => {
-  const r = range(values);
-  return r ? `${fmt(r[0])}–${fmt(r[1])}` : '—';
-};
-const table = (header, rows) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 /** Samples of one measurement and library that produced a result (errors are listed apart). */
 const samples = (run, key, name) => (run.browser[key]?.[name] ?? []).filter((s) => !s.error);

@@ -1,24 +1,13 @@
 // Turns one `npm run bench:store` run into bench/store-results.md: medians over rounds with their
 // min–max, ratios to the memory store of the same run, and the floor and aim of issue 16.
-import { median, range, ratio } from './stats.mjs';
+import { int, span, table, x } from './markdown.mjs';
+import { median, ratio } from './stats.mjs';
 
 /** Issue 16: the Redis store at 0.5× the memory store's throughput or better; aim 0.8×. */
 const FLOOR = 0.5;
 const AIM = 0.8;
 
-const int = (v) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
 const ms = (v) => (v === undefined ? '—' : v.toFixed(2));
-const x = (v) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
-const span = (values, fmt) => {
-  const r = range(values);
-  return r ? `${fmt(r[0])}–${fmt(r[1])}` : '—';
-};
-const table = (header, rows) =>
-  [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 export function storeReport(run) {
   const field = (name, part, key) => run.samples[name].map((s) => s[part][key]);
