@@ -1,3 +1,5 @@
+import { invalid, TetherError } from './errors.js';
+
 /** What a browser `WebSocket` delivers in a `message` event. */
 export type MessageData = string | ArrayBuffer | Blob;
 /** What a browser `WebSocket` accepts in `send()`. */
@@ -54,4 +56,29 @@ export function isSendable(data: unknown): data is SendData {
     ArrayBuffer.isView(data) ||
     (typeof Blob !== 'undefined' && data instanceof Blob)
   );
+}
+
+/**
+ * `codec.encode(data)`, checked: throws `ENCODE_FAILED` if the codec throws, a TetherTypeError if
+ * what it returns cannot be sent.
+ */
+export function encodeWith<Out>(codec: Codec<unknown, Out>, data: Out): SendData {
+  let wire: SendData;
+  try {
+    wire = codec.encode(data);
+  } catch (cause) {
+    throw new TetherError('ENCODE_FAILED', `codec.encode threw: ${cause}`, { cause, data });
+  }
+  if (!isSendable(wire))
+    throw invalid('argument', 'data', wire, 'a string, ArrayBuffer, ArrayBufferView or Blob');
+  return wire;
+}
+
+/** `codec.decode(data)`: throws `DECODE_FAILED` (with the raw data) if the codec throws. */
+export function decodeWith<In>(codec: Codec<In, unknown>, data: MessageData): In {
+  try {
+    return codec.decode(data);
+  } catch (cause) {
+    throw new TetherError('DECODE_FAILED', `codec.decode threw: ${cause}`, { cause, data });
+  }
 }

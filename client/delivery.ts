@@ -1,10 +1,8 @@
-import type { MessageData } from './codec.js';
+import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from './connection.js';
 import type { Disposables } from './disposables.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
-import type { SocketBinaryType, WebSocketLike } from './options.js';
-import type { Held, OutboundQueue, QueuedMessage } from './queue.js';
-import type { ConnectionState } from './state.js';
+import type { Held, OutboundQueue } from './queue.js';
 
 /**
  * A delivery mode other than best-effort, given as the `delivery` option (`exactlyOnce()` from
@@ -12,27 +10,40 @@ import type { ConnectionState } from './state.js';
  * page's bundle only when the page imports it.
  */
 export interface Delivery {
-  /** Creates the link of one client; called once, by its constructor. */
-  link<Out>(host: DeliveryHost<Out>): DeliveryLink<Out>;
+  /** Creates the layer of one client; called once, by its constructor. */
+  layer<Out>(host: DeliveryHost<Out>): DeliveryLayer<Out>;
 }
 
-/** What a delivery link gets from the client that owns it. */
-export interface DeliveryHost<Out> {
-  /** Timers of the current connection. */
-  readonly connection: Disposables;
-  /** Timers that outlive connections until the client closes. */
-  readonly watchers: Disposables;
-  /** The `binaryType` the user asked for (the link may read frames as ArrayBuffer). */
-  readonly binaryType: SocketBinaryType;
-  state(): ConnectionState;
-  url(): string;
-  /** The link's handshake is complete: finish opening (flush the queue, emit `open`). */
-  ready(): void;
+/**
+ * A delivery mode's layer: it wraps each connection the client opens, and the client sees only the
+ * wrapped one. It decides when the connection is `open` (e.g. after its own handshake), frames what
+ * is written and unframes what arrives, and keeps whatever it must across connections.
+ */
+export interface DeliveryLayer<Out> {
   /**
-   * A WebSocket outside the client's own connections (for a link's probe), built with the client's
-   * `WebSocket` constructor. The link owns it.
+   * Messages the layer keeps after writing them (until acknowledged), if it keeps any: they count
+   * against the queue limits, and every message then reaches the layer through the queue (never
+   * written at once by `send()`), so that the limits see it first.
    */
-  createSocket(url: string, protocols: string[]): WebSocket;
+  readonly held?: Held;
+  /**
+   * Opens one connection to `url` through `inner` (with what the layer wants, e.g. its subprotocol
+   * offered) and returns the connection the client uses, reporting to `events`.
+   */
+  connect(
+    url: string,
+    options: ConnectionOptions,
+    events: ConnectionEvents,
+    inner: Connect<Out>,
+  ): Connection<Out>;
+  /** The client is closed (`close()`, or it gave up). */
+  ended(): void;
+}
+
+/** What a delivery layer gets from the client that owns it: things that outlive one connection. */
+export interface DeliveryHost<Out> {
+  /** Timers and listeners that outlive connections until the client closes. */
+  readonly watchers: Disposables;
   /**
    * Drop the connection, reporting `reason`. `final`: the server cannot speak the mode; stop
    * reconnecting, close code 1002. Otherwise 1006 (no closing handshake), and the client retries.
@@ -43,30 +54,8 @@ export interface DeliveryHost<Out> {
   /** The client's queue of messages not yet written (tether-ws/persist mirrors it in storage). */
   queue(): Pick<OutboundQueue<Out>, 'push' | 'shift'>;
   /**
-   * Drop this connection and connect again at once, as a decision of the link's, not a failure.
+   * Drop this connection and connect again at once, as a decision of the layer's, not a failure.
    * The `close`/`reconnecting` events report code 1000 and `reason` (default "Starting a new session").
    */
   restart(reason?: string): void;
-}
-
-/** The client's calls into a delivery link, in the order of a connection's life. */
-export interface DeliveryLink<Out> {
-  /** Messages the link keeps after writing them (until acknowledged): they count against the queue limits. */
-  readonly held: Held;
-  /** True while the connection speaks the link's protocol: every message then goes through the queue. */
-  readonly framed: boolean;
-  /** The URL and subprotocols of a new connection. */
-  target(url: string, protocols: string[]): [string, string[]];
-  /** The socket opened; true if the link took over (it calls `ready()` or `drop()` later). */
-  opened(socket: WebSocketLike, stopConnectTimeout: () => void): boolean;
-  /** An inbound message while framed: the payload to deliver, or undefined. */
-  receive(data: MessageData): MessageData | undefined;
-  /** Writes the oldest queued message (taken out of the queue) while framed. */
-  write(socket: WebSocketLike, message: QueuedMessage<Out>): void;
-  /** Our close frame is about to go. */
-  bye(): void;
-  /** The connection is gone (its timers are released). */
-  detached(): void;
-  /** The client is closed. */
-  ended(): void;
 }

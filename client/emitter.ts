@@ -1,20 +1,19 @@
+import { invalid, TetherError } from './errors.js';
+
 /**
  * A small typed event emitter. `on()` returns its own unsubscribe function. Emitting iterates over
  * a snapshot, so a listener that unsubscribes (itself or another) during an emit cannot make
- * another listener be skipped. A listener that throws does not stop the others: the error goes to
- * `onListenerError`.
+ * another listener be skipped. A listener that throws does not stop the others, and does not
+ * corrupt the emitter's owner: the error is emitted as `error` (`LISTENER_ERROR`), or rethrown
+ * asynchronously if nobody listens to `error` or an `error` listener threw.
  */
 // biome-ignore lint/suspicious/noExplicitAny: listener payloads are typed per event by the map.
-export class Emitter<Events extends Record<keyof Events, any>> {
+export class Emitter<Events extends { error: TetherError } & Record<keyof Events, any>> {
   #listeners: { [K in keyof Events]?: Array<(payload: Events[K]) => void> } = {};
 
-  readonly #onListenerError: (error: unknown, event: keyof Events) => void;
-
-  constructor(onListenerError: (error: unknown, event: keyof Events) => void) {
-    this.#onListenerError = onListenerError;
-  }
-
+  /** @throws TetherTypeError if `listener` is not a function (a caller mistake). */
   on<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+    if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
     // Replacing the array (rather than mutating it) keeps in-flight emits on their snapshot.
     this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
     return () => this.off(type, listener);
@@ -22,6 +21,7 @@ export class Emitter<Events extends Record<keyof Events, any>> {
 
   /** Like `on()`, for one event; the wrapper remembers `listener` so that `off(type, listener)` finds it. */
   once<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+    if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
     const wrapper = Object.assign(
       (payload: Events[K]) => {
         off();
@@ -46,13 +46,17 @@ export class Emitter<Events extends Record<keyof Events, any>> {
     for (const listener of this.#listeners[type] ?? []) {
       try {
         listener(payload);
-      } catch (error) {
-        this.#onListenerError(error, type);
+      } catch (cause) {
+        if (type !== 'error' && this.#listeners.error?.length) {
+          // Event names are strings: the map's keys.
+          const message = `A "${type as string}" listener threw: ${cause}`;
+          this.emit('error', new TetherError('LISTENER_ERROR', message, { cause }) as Events['error']);
+        } else {
+          queueMicrotask(() => {
+            throw cause;
+          });
+        }
       }
     }
-  }
-
-  count(type: keyof Events): number {
-    return this.#listeners[type]?.length ?? 0;
   }
 }

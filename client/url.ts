@@ -26,3 +26,33 @@ export function resolveUrl(input: unknown, name = 'url'): string {
   url.protocol = scheme;
   return url.href;
 }
+
+/**
+ * Calls `target` for one attempt (a string or URL as it is, a function sync or async) and hands the
+ * resolved URL to `use`. Whatever goes wrong (it throws, rejects, or gives no valid URL) goes to
+ * `failed`, never out of here: this runs inside a state transition.
+ */
+export function callTarget(
+  target: UrlProvider,
+  use: (url: string) => void,
+  failed: (cause: unknown) => void,
+): void {
+  const resolved = (url: unknown) => {
+    let href: string;
+    try {
+      href = resolveUrl(url, 'url()');
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    use(href);
+  };
+  try {
+    const url = typeof target === 'function' ? target() : target;
+    if (typeof (url as PromiseLike<unknown>).then === 'function')
+      (url as PromiseLike<unknown>).then(resolved, failed);
+    else resolved(url);
+  } catch (error) {
+    failed(error);
+  }
+}

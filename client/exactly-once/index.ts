@@ -1,5 +1,5 @@
 import type { Delivery, DeliveryHost } from '../delivery.js';
-import { ExactlyOnceLink } from './link.js';
+import { ExactlyOnceLayer } from './layer.js';
 import type { ExactlyOnceOptions } from './options.js';
 import { resolveExactlyOnce } from './options.js';
 
@@ -22,5 +22,7 @@ export { EXACTLY_ONCE_DEFAULTS } from './options.js';
  */
 export function exactlyOnce(options?: ExactlyOnceOptions): Delivery {
   const resolved = resolveExactlyOnce(options);
-  return Object.freeze({ link: <Out>(host: DeliveryHost<Out>) => new ExactlyOnceLink<Out>(host, resolved) });
+  return Object.freeze({
+    layer: <Out>(host: DeliveryHost<Out>) => new ExactlyOnceLayer<Out>(host, resolved),
+  });
 }

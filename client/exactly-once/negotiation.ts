@@ -2,16 +2,16 @@
  * Finding out, within a few attempts, that a server does not speak `tether.v1` although it does not
  * say so (docs/protocol.md §2). Two kinds of server hide it:
  * - one that selects `tether.v1` without speaking it (ws's default picks the first offered
- *   subprotocol): it answers the hello with something other than a welcome, and the link calls
+ *   subprotocol): it answers the hello with something other than a welcome, and the layer calls
  *   {@link Negotiation.unsupported} at once;
  * - one that selects no subprotocol: browsers and ws then fail the handshake, which looks exactly
- *   like a server that is down. So after such a failure the link opens a side connection without
+ *   like a server that is down. So after such a failure the layer opens a side connection without
  *   `tether.v1` (a probe, never used for data, invisible to the client's events and schedule). When
  *   {@link CONFIRMATIONS} attempts in a row failed right after a probe opened, the server accepts
  *   plain connections and refuses `tether.v1`: a server that is down fails its probes, and one that
  *   was restarting answers the next attempt, so neither is mistaken for a refusal.
  *
- * Pure state, no sockets or timers: the link reports what happened to each attempt and probe.
+ * Pure state, no sockets or timers: the layer reports what happened to each attempt and probe.
  */
 
 /** Failed tether attempts, each right after an opened probe, that make the server a refuser. */

@@ -1,6 +1,6 @@
 import type { Delivery, DeliveryHost } from 'tether-ws';
 import { TetherError, TetherTypeError } from 'tether-ws';
-import { PersistedLink } from './persisted-link.js';
+import { PersistedLayer } from './persisted-layer.js';
 import { readRecords, type StoredOutbox } from './record.js';
 import type { PersistStore } from './store.js';
 
@@ -15,11 +15,13 @@ import type { PersistStore } from './store.js';
  * const client = new WebSocketClient(url, {
  *   delivery: await persist(browserStore('chat'), exactlyOnce()),
  * });
- * @throws TetherTypeError if `store` has no `load` and `write` methods.
+ * @throws TetherTypeError if `store` has no `load` and `write` methods, or `mode` is not a delivery mode.
  */
 export async function persist(store: PersistStore, mode?: Delivery): Promise<Delivery> {
   if (typeof store?.load !== 'function' || typeof store.write !== 'function')
     throw new TetherTypeError('argument', 'store', store, 'a store (load and write methods)');
+  if (mode !== undefined && (typeof mode !== 'object' || typeof mode?.layer !== 'function'))
+    throw new TetherTypeError('argument', 'mode', mode, 'a delivery mode such as exactlyOnce()');
   let loaded: StoredOutbox | Error;
   try {
     loaded = readRecords(await store.load());
@@ -28,10 +30,10 @@ export async function persist(store: PersistStore, mode?: Delivery): Promise<Del
   }
   let used = false;
   return {
-    link<Out>(host: DeliveryHost<Out>) {
+    layer<Out>(host: DeliveryHost<Out>) {
       if (used) throw new TetherError('INVALID_ARGUMENT', 'A persist() delivery serves one client');
       used = true;
-      return new PersistedLink<Out>(host, store, loaded as StoredOutbox<Out> | Error, mode);
+      return new PersistedLayer<Out>(host, store, loaded as StoredOutbox<Out> | Error, mode);
     },
   };
 }

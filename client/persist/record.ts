@@ -109,3 +109,17 @@ export function readRecords<Out>(records: readonly StoredRecord[]): StoredOutbox
   messages.sort((a, b) => a.key - b.key);
   return { session, messages, nextKey, skipped };
 }
+
+/** Bytes on the wire, as the queue counts them (UTF-8 for text). */
+export const bytesOf = (wire: SendData): number =>
+  typeof wire === 'string'
+    ? new TextEncoder().encode(wire).length
+    : ((wire as Blob).size ?? (wire as ArrayBuffer).byteLength);
+
+/** A message's record; `data` left out when it is the wire form itself (the default codec). */
+export function record(data: unknown, wire: SendData, seq?: number) {
+  const value: { data?: unknown; wire: SendData; seq?: number } = { wire };
+  if (data !== wire) value.data = data;
+  if (seq !== undefined) value.seq = seq;
+  return value;
+}

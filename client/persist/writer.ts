@@ -114,3 +114,26 @@ export class Writer {
       (frames.shift() as [number, () => void])[1]();
   }
 }
+
+/**
+ * `socket` as a layer above the store sees it: its `send` waits for what changed before to be
+ * stored (`writer.gate()`), unless `ungated()` (the session is ending). A frame held back past its
+ * socket's end is not lost: the message is resent on resume.
+ */
+export function gatedSocket(socket: WebSocket, writer: Writer, ungated: () => boolean): WebSocket {
+  return {
+    get protocol() {
+      return socket.protocol;
+    },
+    get readyState() {
+      return socket.readyState;
+    },
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    send(frame: Parameters<WebSocket['send']>[0]) {
+      if (ungated()) socket.send(frame);
+      else writer.gate(() => socket.readyState === 1 && socket.send(frame));
+    },
+  } as WebSocket;
+}

@@ -14,7 +14,7 @@ describe('delivery option', () => {
   it.each([
     ['exactly-once', '"exactly-once"'],
     [{}, 'an object'],
-    [Object.assign(() => {}, { link: () => {} }), 'a function'],
+    [Object.assign(() => {}, { layer: () => {} }), 'a function'],
     [true, 'true'],
   ])('rejects %j with a TetherTypeError that points to tether-ws/exactly-once', (value, got) => {
     let error: unknown;

@@ -1,11 +1,29 @@
-import type { Delivery, DeliveryHost, DeliveryLink, MessageData, QueuedMessage, SendData } from 'tether-ws';
+import type {
+  Connect,
+  Connection,
+  ConnectionEvents,
+  ConnectionOptions,
+  Delivery,
+  DeliveryHost,
+  DeliveryLayer,
+  QueuedMessage,
+  SendData,
+} from 'tether-ws';
 import { TetherError } from 'tether-ws';
-import { FORMAT_VERSION, HEADER_KEY, type StoredOutbox, type StoredSession } from './record.js';
+import { flushOnPageHide } from './page.js';
+import {
+  bytesOf,
+  FORMAT_VERSION,
+  HEADER_KEY,
+  record,
+  type StoredOutbox,
+  type StoredSession,
+} from './record.js';
 import type { PersistStore } from './store.js';
-import { Writer } from './writer.js';
+import { gatedSocket, Writer } from './writer.js';
 
 /*
- * Here be dragons, in this one file: the client's queue has no hook for persistence, so the link
+ * Here be dragons, in this one file: the client's queue has no hook for persistence, so the layer
  * wraps `push` and `shift` of the one queue instance it is handed (`host.queue()`). No prototype
  * and no global is touched, and the core pays nothing for a feature it does not carry. The queue
  * is a FIFO (push at the end, shift at the front), so an array of keys beside it follows it exactly.
@@ -14,38 +32,31 @@ import { Writer } from './writer.js';
 type Session = Omit<StoredSession, 'at'>;
 const SESSION_FIELDS = ['id', 'key', 'sent', 'received', 'acknowledged', 'peerAcked'] as const;
 
-/** What a link that can be resumed from storage exposes (exactly-once's does). */
+/** What a layer that can be resumed from storage exposes (exactly-once's does). */
 interface Resumable<Out> {
   session?: Session;
   held: { messages?: Array<QueuedMessage<Out>>; add?(message: QueuedMessage<Out>): void };
 }
 
-const NOTHING_HELD = { length: 0, bytes: 0 };
-
 const failure = (what: string, cause: unknown) =>
   new TetherError('PERSIST_FAILED', `Storage failed (${what}), going on in memory: ${cause}`, { cause });
 
-/** Bytes on the wire, as the queue counts them (UTF-8 for text). */
-const bytesOf = (wire: SendData): number =>
-  typeof wire === 'string'
-    ? new TextEncoder().encode(wire).length
-    : ((wire as Blob).size ?? (wire as ArrayBuffer).byteLength);
-
 /**
- * A delivery link that keeps the client's queue (and, around exactly-once, its session and the
+ * A delivery layer that keeps the client's queue (and, around exactly-once, its session and the
  * messages written and not yet acknowledged) in a store, so that the next page with that store
- * carries on where this one stopped.
+ * carries on where this one stopped. Around another mode's layer, it sits between that layer and
+ * the socket: what the inner layer writes waits for the store (see Writer.gate).
  */
-export class PersistedLink<Out> implements DeliveryLink<Out> {
+export class PersistedLayer<Out> implements DeliveryLayer<Out> {
   readonly #host: DeliveryHost<Out>;
-  readonly #inner: (DeliveryLink<Out> & Resumable<Out>) | undefined;
+  readonly #inner: (DeliveryLayer<Out> & Resumable<Out>) | undefined;
   readonly #writer: Writer;
   #loaded: StoredOutbox<Out> | undefined;
   readonly #loadError: unknown;
   #nextKey = HEADER_KEY + 1;
   /** The store key of each message in the queue, in the queue's order. */
   readonly #keys: number[] = [];
-  /** The key of each message the inner link holds (taken out of the queue, or restored). */
+  /** The key of each message the inner layer holds (taken out of the queue, or restored). */
   readonly #keyOf = new WeakMap<QueuedMessage<Out>, number>();
   /** Keys stored as held, and keys written since the last store write: to find the released ones. */
   #stored = new Set<number>();
@@ -53,8 +64,6 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
   #header = '';
   #restored = false;
   #watching = false;
-  #socket: WebSocket | undefined;
-  #gatedSocket: WebSocket | undefined;
   #ungated = false;
 
   constructor(
@@ -64,7 +73,7 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
     mode?: Delivery,
   ) {
     this.#host = host;
-    // What the inner link reports may follow a change no call of ours saw (the resume window
+    // What the inner layer reports may follow a change no call of ours saw (the resume window
     // expired on a timer: the session reset, its held messages handed back): store it then too.
     const reporting: DeliveryHost<Out> = {
       ...host,
@@ -73,7 +82,7 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
         host.emit(type, payload);
       },
     };
-    this.#inner = mode?.link(reporting) as (DeliveryLink<Out> & Resumable<Out>) | undefined;
+    this.#inner = mode?.layer(reporting) as (DeliveryLayer<Out> & Resumable<Out>) | undefined;
     const usable = !(loaded instanceof Error) && !loaded.newer;
     this.#loaded = usable ? loaded : undefined;
     this.#loadError = usable
@@ -86,57 +95,67 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
       () => this.#collect(),
       (cause) => host.emit('error', failure('write', cause)),
     );
-    // The client creates its queue after its link: restoring waits for the end of the constructor,
+    // The client creates its queue after its layer: restoring waits for the end of the constructor,
     // and then the listeners added right after it hear what restoring reports.
     queueMicrotask(() => this.#restore());
   }
 
   get held() {
-    return this.#inner?.held ?? NOTHING_HELD;
+    return this.#inner?.held;
   }
 
-  get framed(): boolean {
-    return !!this.#inner?.framed;
-  }
-
-  target(url: string, protocols: string[]): [string, string[]] {
-    this.#restore(); // the URL carries the session id: the stored one
+  /** One connection, after restoring (its URL carries the stored session id); the inner layer's socket gated. */
+  connect(
+    url: string,
+    options: ConnectionOptions,
+    events: ConnectionEvents,
+    inner: Connect<Out>,
+  ): Connection<Out> {
+    this.#restore();
     this.#watchPage();
-    return this.#inner ? this.#inner.target(url, protocols) : [url, protocols];
-  }
-
-  opened(socket: WebSocket, stopConnectTimeout: () => void): boolean {
-    this.#writer.touch();
-    return !!this.#inner?.opened(this.#gated(socket), stopConnectTimeout);
-  }
-
-  receive(data: MessageData): MessageData | undefined {
-    this.#writer.touch(); // before any acknowledgement it sends
-    return this.#inner?.receive(data);
-  }
-
-  write(socket: WebSocket, message: QueuedMessage<Out>): void {
-    const inner = this.#inner as DeliveryLink<Out> & Resumable<Out>;
-    this.#writer.touch(); // before the frame, so that it waits for the message's record
-    inner.write(this.#gated(socket), message);
-    const key = this.#keyOf.get(message);
-    if (key !== undefined && inner.session) {
-      this.#written.add(key);
-      this.#writer.put(key, record(message.data, message.wire, inner.session.sent));
-    }
-  }
-
-  bye(): void {
-    // The session ends: what is held back goes now, before our bye and the close frame.
-    this.#ungated = true;
-    this.#writer.release();
-    this.#inner?.bye();
-    this.#ungated = false;
-  }
-
-  detached(): void {
-    this.#writer.touch();
-    this.#inner?.detached();
+    const layer = this.#inner;
+    // Opened, or a message in (an acknowledgement may follow): the writer starts first.
+    const touch = () => this.#writer.touch();
+    const touching = (events: ConnectionEvents): ConnectionEvents => ({
+      ...events,
+      open: () => {
+        touch();
+        events.open();
+      },
+      message: (data) => {
+        touch();
+        events.message(data);
+      },
+    });
+    const connection = layer
+      ? layer.connect(url, options, events, (url, options, events) => {
+          const connection = inner(url, options, touching(events));
+          return { ...connection, socket: gatedSocket(connection.socket, this.#writer, () => this.#ungated) };
+        })
+      : inner(url, options, touching(events));
+    return {
+      ...connection,
+      send: (message) => {
+        touch(); // before the frame, so that it waits for the message's record
+        connection.send(message);
+        const key = this.#keyOf.get(message);
+        if (key !== undefined && layer?.session) {
+          this.#written.add(key);
+          this.#writer.put(key, record(message.data, message.wire, layer.session.sent));
+        }
+      },
+      close: (code, reason) => {
+        // The session ends: what is held back goes now, before our bye and the close frame.
+        this.#ungated = true;
+        this.#writer.release();
+        connection.close(code, reason);
+        this.#ungated = false;
+      },
+      dispose: () => {
+        touch();
+        connection.dispose();
+      },
+    };
   }
 
   ended(): void {
@@ -144,53 +163,21 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
     this.#inner?.ended();
   }
 
-  /**
-   * `pagehide`, and the page turning hidden (a mobile browser may discard it after that without
-   * another event), start the waiting write at once instead of after the one in flight. Held in
-   * the client's watchers: from the first connection after each open() until it is closed.
-   */
+  /** Held from the first connection after each open() until the client closes (./page.ts). */
   #watchPage(): void {
-    const scope = globalThis as Partial<Window & typeof globalThis>;
-    if (this.#watching || typeof scope.addEventListener !== 'function') return;
-    this.#watching = true;
-    const watchers = this.#host.watchers;
-    const flush = () => this.#writer.flush();
-    watchers.listen(scope as Window, 'pagehide', flush);
-    watchers.listen(
-      scope as Window,
-      'visibilitychange',
-      () => scope.document?.visibilityState === 'hidden' && flush(),
+    if (this.#watching) return;
+    this.#watching = flushOnPageHide(
+      this.#host.watchers,
+      () => this.#writer.flush(),
+      () => {
+        this.#watching = false;
+      },
     );
-    watchers.add(() => {
-      this.#watching = false;
-    });
-  }
-
-  /** The socket as the inner link sees it: its `send` waits for the store (see Writer.gate). */
-  #gated(socket: WebSocket): WebSocket {
-    if (this.#socket !== socket) {
-      this.#socket = socket;
-      const link = this;
-      this.#gatedSocket = {
-        get protocol() {
-          return socket.protocol;
-        },
-        get readyState() {
-          return socket.readyState;
-        },
-        send(frame: SendData) {
-          if (link.#ungated) socket.send(frame);
-          // A frame held back past its socket's end is not lost: the message is resent on resume.
-          else link.#writer.gate(() => socket.readyState === 1 && socket.send(frame));
-        },
-      } as WebSocket;
-    }
-    return this.#gatedSocket as WebSocket;
   }
 
   /**
-   * Puts back what the last page left (its session into the inner link, its written messages into
-   * the link's held ones, the others at the front of the queue), then starts mirroring the queue.
+   * Puts back what the last page left (its session into the inner layer, its written messages into
+   * the layer's held ones, the others at the front of the queue), then starts mirroring the queue.
    */
   #restore(): void {
     if (this.#restored) return;
@@ -216,12 +203,12 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
         for (const field of SESSION_FIELDS) (session as Record<string, unknown>)[field] = stored[field];
       for (const { key, data, wire, seq } of loaded.messages) {
         if (stored && seq !== undefined && inner?.held.add) {
-          // Written in the stored session: held by the link, resent after the resume.
+          // Written in the stored session: held by the layer, resent after the resume.
           const message = { data: data as Out, wire, bytes: bytesOf(wire) };
           inner.held.add(message);
           this.#keyOf.set(message, key);
           this.#stored.add(key);
-        } else if (push(data as Out, wire)) {
+        } else if (this.#putBack(() => push(data as Out, wire))) {
           this.#keys.push(key);
           // No session to resume it in: sent afresh, so stored as never written.
           if (seq !== undefined) this.#writer.put(key, record(data, wire));
@@ -230,8 +217,22 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
         }
       }
     }
-    for (const { data, wire } of newer) queue.push(data, wire);
+    for (const { data, wire } of newer) this.#putBack(() => queue.push(data, wire));
     this.#writer.touch();
+  }
+
+  /**
+   * Puts a message back into the queue; false if its limits refused it. A refusal is reported:
+   * `drop` by the queue, or with `overflow: 'throw'` its `QUEUE_FULL` (the message in `data`) as an
+   * `error`, since nobody called `send()` here to catch it.
+   */
+  #putBack(push: () => boolean): boolean {
+    try {
+      return push();
+    } catch (error) {
+      this.#host.emit('error', error as TetherError);
+      return false;
+    }
   }
 
   /** From now on every message the queue takes is stored, and deleted when it leaves the queue. */
@@ -280,12 +281,4 @@ export class PersistedLink<Out> implements DeliveryLink<Out> {
     this.#stored = held;
     this.#written.clear();
   }
-}
-
-/** A message's record; `data` left out when it is the wire form itself (the default codec). */
-function record(data: unknown, wire: SendData, seq?: number) {
-  const value: { data?: unknown; wire: SendData; seq?: number } = { wire };
-  if (data !== wire) value.data = data;
-  if (seq !== undefined) value.seq = seq;
-  return value;
 }

@@ -1,30 +1,34 @@
 import { TetherError } from 'tether-ws';
 import type { MessageData, SendData } from '../codec.js';
-import type { DeliveryHost, DeliveryLink } from '../delivery.js';
+import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from '../connection.js';
+import type { DeliveryHost, DeliveryLayer } from '../delivery.js';
 import type { ClientEventMap } from '../events.js';
 import type { QueuedMessage } from '../queue.js';
 import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
 import { Negotiation } from './negotiation.js';
 import type { ResolvedExactlyOnce } from './options.js';
+import { openProbe } from './probe.js';
 import { Unacked } from './unacked.js';
 
 /** Acknowledge after this many messages, or this long after the first unacknowledged one (docs/protocol.md §5). */
 const ACK_BATCH = 32;
 const ACK_DELAY_MS = 20;
 const noop = () => {};
-/** Why the link reconnects at once after finding the protocol not spoken (best-effort fallback). */
+/** Why the layer reconnects at once after finding the protocol not spoken (best-effort fallback). */
 const NOT_SPOKEN = 'tether.v1 not spoken; going best-effort';
 
 type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 
 /**
  * The client's side of the `tether.v1` resume protocol (docs/protocol.md), for
- * `delivery: exactlyOnce()`: negotiation, framing, acknowledgements, resume and loss reports.
- * The client's queue holds messages never written; this link numbers each one as it is written and
- * keeps it (`held`) until the server acknowledges it, resends it after a resume, and reports it
- * when the session is lost.
+ * `delivery: exactlyOnce()`: a layer around each connection the client opens. It offers the
+ * subprotocol, says `open` only after the server's welcome, numbers and frames what is written,
+ * unframes what arrives, acknowledges, resumes, and reports what a lost session took with it.
+ * The client's queue holds messages never written; this layer keeps each written one (`held`)
+ * until the server acknowledges it, resends it after a resume, and reports it when the session is
+ * lost. The session outlives connections: it ends with the client, or when the server loses it.
  */
-export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
+export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   readonly #host: DeliveryHost<Out>;
   readonly #options: ResolvedExactlyOnce;
   /** The session: read and restored by tether-ws/persist, so that the next page resumes it. */
@@ -32,67 +36,102 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   readonly #negotiation = new Negotiation();
   /** Written in this session and not yet acknowledged; counted against the client's queue limits. */
   readonly held = new Unacked<Out>();
+  /** The URL of the current attempt as the client resolved it (for messages and probes). */
+  #url = '';
+  /** The client's options, as the current attempt got them (before the layer's changes). */
+  #client = {} as ConnectionOptions;
   /** The socket of the current connection, once it negotiated `tether.v1`. */
   #socket: WebSocket | undefined;
   #cancelAck: (() => void) | undefined;
   /** A full batch's acknowledgement is queued (a microtask): at most one is ever pending. */
   #ackQueued = false;
-  /** The application's subprotocols, for a probe. */
-  #protocols: string[] = [];
   /** Releases the probe in flight, if any. */
   #releaseProbe: (() => void) | undefined;
   #cancelResumeWindow = noop;
-  #stopConnectTimeout = noop;
 
   constructor(host: DeliveryHost<Out>, options: ResolvedExactlyOnce) {
     this.#host = host;
     this.#options = options;
   }
 
-  /** True while the current connection speaks `tether.v1`: every message then goes through the queue. */
-  get framed(): boolean {
-    return this.#socket !== undefined;
-  }
-
-  /** The URL (with the session id, for load-balancer routing) and subprotocols of a new connection. */
-  target(url: string, protocols: string[]): [string, string[]] {
-    this.#protocols = protocols;
+  /**
+   * Opens one connection through `inner`: with the session id in the URL (for load-balancer
+   * routing), `tether.v1` offered first, binary frames read as ArrayBuffer (their header is read
+   * synchronously). What the client gets is the same connection seen through the protocol.
+   */
+  connect(
+    url: string,
+    options: ConnectionOptions,
+    events: ConnectionEvents,
+    inner: Connect<Out>,
+  ): Connection<Out> {
+    this.#url = url;
+    this.#client = options;
+    const { protocols } = options;
     const offered = this.#negotiation.offersTether() ? [TETHER_PROTOCOL, ...protocols] : protocols;
-    return [this.session.url(url), offered];
+    /** The handshake is done (or our closing handshake runs): messages and acks flow. */
+    let flowing = false;
+    const welcomed = () => {
+      flowing = true;
+      events.open();
+    };
+    const connection = inner(
+      this.session.url(url),
+      { ...options, protocols: offered, binaryType: 'arraybuffer' },
+      {
+        ...events,
+        open: () => this.#opened(connection.socket, events),
+        message: (data) => {
+          const payload = this.#socket ? this.#receive(data, flowing, welcomed) : data;
+          if (payload !== undefined) events.message(payload);
+        },
+      },
+    );
+    return {
+      ...connection,
+      send: (message) => (this.#socket ? this.#send(this.#socket, message) : connection.send(message)),
+      close: (code, reason) => {
+        flowing = true;
+        // `bye` first: the server discards the session now rather than after its window.
+        if (this.#socket?.readyState === 1) this.#socket.send('x');
+        connection.close(code, reason);
+      },
+      dispose: () => {
+        connection.dispose();
+        this.#detached();
+      },
+    };
   }
 
   /**
-   * The socket opened. Returns true if the link took over (handshake sent, or the connection was
-   * dropped because the server does not speak the protocol), false to carry on best-effort.
+   * The socket opened: send the hello if it speaks `tether.v1` (`open` waits for the welcome), or
+   * carry on best-effort, or stop.
    */
-  opened(socket: WebSocket, stopConnectTimeout: () => void): boolean {
+  #opened(socket: WebSocket, events: ConnectionEvents): void {
     const speaks = socket.protocol === TETHER_PROTOCOL;
     this.#negotiation.opened(speaks);
     if (speaks) {
       this.#socket = socket;
-      // The connect timeout keeps running until `welcome`: a server that never answers is abandoned.
-      this.#stopConnectTimeout = stopConnectTimeout;
       socket.send(this.session.hello());
-      return true;
+    } else if (this.#options.fallback === 'best-effort') {
+      events.open();
+    } else {
+      this.#unsupported(
+        this.#negotiation.refused
+          ? `The server accepts plain connections but fails every handshake that offers ${TETHER_PROTOCOL}`
+          : `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`,
+      );
     }
-    if (this.#options.fallback === 'best-effort') return false;
-    const message = this.#negotiation.refused
-      ? `The server accepts plain connections but fails every handshake that offers ${TETHER_PROTOCOL}`
-      : `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`;
-    this.#unsupported(message);
-    return true;
   }
 
   /**
    * Handles one inbound frame (docs/protocol.md §3–5). Returns the payload of a new application
    * message, or undefined when there is nothing to deliver (a control frame, a duplicate).
    */
-  receive(data: MessageData): MessageData | undefined {
+  #receive(data: MessageData, open: boolean, welcomed: () => void): MessageData | undefined {
     const session = this.session;
     const host = this.#host;
-    const frame = decodeFrame(data, host.binaryType);
-    // Messages and acks flow once the handshake is done, also while our close handshake runs.
-    const open = host.state() !== 'connecting';
+    const frame = decodeFrame(data, this.#client.binaryType);
     if (!open && frame.type !== 'welcome') {
       // A tether.v1 server answers the hello with a welcome, first. Anything else (a plain echo
       // sends the hello back) means it selected the subprotocol without speaking it.
@@ -117,7 +156,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       // sends in reply goes out first (latency). One acknowledgement at most is pending: a burst
       // that arrives in one tick (ws in Node) gets one, not one per message past the batch.
       if (++session.unacked >= ACK_BATCH) this.#queueAck();
-      else this.#cancelAck ??= host.connection.timeout(() => this.#sendAck(), ACK_DELAY_MS);
+      else this.#cancelAck ??= host.watchers.timeout(() => this.#sendAck(), ACK_DELAY_MS);
       return frame.data;
     }
     if (frame.type === 'ack' && open && frame.seq <= session.sent) {
@@ -143,15 +182,14 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       const socket = this.#socket as WebSocket;
       let seq = session.sent - this.held.length;
       for (const message of this.held.messages) socket.send(encodeMessage(++seq, message.wire));
-      this.#stopConnectTimeout();
-      host.ready();
+      welcomed();
     } else {
       const reason = frame.type === 'invalid' ? frame.reason : `unexpected ${frame.type} frame`;
       // Not final, so reported as 1006 (dropped without a closing handshake), not 1002: the
       // default shouldReconnect would refuse to retry a 1002, and the session is still resumable.
       host.drop(
         `Protocol error: ${reason}`,
-        new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${host.url()}`),
+        new TetherError('PROTOCOL_ERROR', `Protocol error (${reason}): ${this.#url}`),
         false,
       );
     }
@@ -159,18 +197,13 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
   }
 
   /** Writes one queued message under the next number, and keeps it until it is acknowledged. */
-  write(socket: WebSocket, message: QueuedMessage<Out>): void {
+  #send(socket: WebSocket, message: QueuedMessage<Out>): void {
     this.held.add(message);
     socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
   }
 
-  /** Before our close frame: `bye` lets the server discard the session now rather than after its window. */
-  bye(): void {
-    if (this.#socket?.readyState === 1) this.#socket.send('x');
-  }
-
   /** The connection is gone. Past the resume window the server has discarded the session: report it then. */
-  detached(): void {
+  #detached(): void {
     if (this.#negotiation.ended()) this.#probe();
     if (this.#socket && this.session.active && this.#cancelResumeWindow === noop) {
       this.#cancelResumeWindow = this.#host.watchers.timeout(
@@ -179,7 +212,8 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
       );
     }
     this.#socket = undefined;
-    this.#cancelAck = undefined; // the connection's timers are already released
+    this.#cancelAck?.();
+    this.#cancelAck = undefined;
   }
 
   /** The client closed: the session ends with it. */
@@ -189,37 +223,19 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
     this.#lose('closed', true);
   }
 
-  /**
-   * A side connection without `tether.v1` after an attempt that never opened (see Negotiation):
-   * it only tells whether the server takes plain connections, and is closed as soon as it opens.
-   */
+  /** One probe at a time (client/exactly-once/probe.ts). */
   #probe(): void {
-    if (this.#releaseProbe) return; // one at a time
-    const negotiation = this.#negotiation;
-    let socket: WebSocket;
-    try {
-      socket = this.#host.createSocket(this.#host.url(), this.#protocols);
-    } catch {
-      return; // the next attempt will fail the same way, and report it
-    }
-    const settle = (opened: boolean) => {
-      if (opened) negotiation.probeOpened();
-      else negotiation.probeFailed();
-      release();
-    };
-    const onOpen = () => settle(true);
-    const onFail = () => settle(false);
-    socket.addEventListener('open', onOpen);
-    socket.addEventListener('error', onFail);
-    socket.addEventListener('close', onFail);
-    const release = this.#host.watchers.add(() => {
-      this.#releaseProbe = undefined;
-      socket.removeEventListener('open', onOpen);
-      socket.removeEventListener('error', onFail);
-      socket.removeEventListener('close', onFail);
-      closeQuietly(socket);
+    if (this.#releaseProbe) return;
+    const release = openProbe(this.#url, this.#client, this.#host.watchers, (opened) => {
+      if (opened) this.#negotiation.probeOpened();
+      else this.#negotiation.probeFailed();
+      this.#releaseProbe?.();
     });
-    this.#releaseProbe = release;
+    if (release)
+      this.#releaseProbe = () => {
+        this.#releaseProbe = undefined;
+        release();
+      };
   }
 
   #queueAck(): void {
@@ -255,11 +271,7 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
 
   /** `fallback: 'fail'`: the server cannot speak the protocol; stop, without writing another frame. */
   #unsupported(message: string): void {
-    this.#host.drop(
-      message,
-      new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#host.url()}`),
-      true,
-    );
+    this.#host.drop(message, new TetherError('PROTOCOL_UNSUPPORTED', `${message}: ${this.#url}`), true);
   }
 
   #stopResumeWindow(): void {
@@ -285,10 +297,4 @@ export class ExactlyOnceLink<Out> implements DeliveryLink<Out> {
     if (reason !== 'closed' || undelivered.length > 0)
       this.#host.emit('session-lost', { reason, undelivered });
   }
-}
-
-/** Lets go of a probe: its late `error` is absorbed (Node's ws would crash without a listener). */
-function closeQuietly(socket: WebSocket): void {
-  socket.addEventListener('error', noop);
-  if (socket.readyState <= 1) socket.close();
 }
