@@ -74,11 +74,22 @@ export function encodeWith<Out>(codec: Codec<unknown, Out>, data: Out): SendData
   return wire;
 }
 
-/** `codec.decode(data)`: throws `DECODE_FAILED` (with the raw data) if the codec throws. */
-export function decodeWith<In>(codec: Codec<In, unknown>, data: MessageData): In {
+/**
+ * `codec.decode(data)`, handed to `deliver`; if the codec throws, `failed` gets `DECODE_FAILED` (with
+ * the raw data) instead: one bad message is an `error` event, not the end of the connection.
+ */
+export function decodeWith<In>(
+  codec: Codec<In, unknown>,
+  data: MessageData,
+  deliver: (message: In) => void,
+  failed: (error: TetherError) => void,
+): void {
+  let message: In;
   try {
-    return codec.decode(data);
+    message = codec.decode(data);
   } catch (cause) {
-    throw new TetherError('DECODE_FAILED', `codec.decode threw: ${cause}`, { cause, data });
+    failed(new TetherError('DECODE_FAILED', `codec.decode threw: ${cause}`, { cause, data }));
+    return;
   }
+  deliver(message);
 }

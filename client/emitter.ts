@@ -1,6 +1,20 @@
 import { invalid, TetherError } from './errors.js';
 
 /**
+ * Emits `type` on `target`. A function rather than a method, so that a class built on Emitter (the
+ * client) does not make `emit` one of its public members; it is assigned in the class body below,
+ * the only place that can read an emitter's listeners.
+ */
+export let emit: <Events extends EventMap, K extends keyof Events>(
+  target: Emitter<Events>,
+  type: K,
+  payload: Events[K],
+) => void;
+
+// biome-ignore lint/suspicious/noExplicitAny: listener payloads are typed per event by the map.
+type EventMap = { error: TetherError } & Record<PropertyKey, any>;
+
+/**
  * A small typed event emitter. `on()` returns its own unsubscribe function. Emitting iterates over
  * a snapshot, so a listener that unsubscribes (itself or another) during an emit cannot make
  * another listener be skipped. A listener that throws does not stop the others, and does not
@@ -42,21 +56,23 @@ export class Emitter<Events extends { error: TetherError } & Record<keyof Events
     if (list && index >= 0) this.#listeners[type] = list.filter((_, i) => i !== index);
   }
 
-  emit<K extends keyof Events>(type: K, payload: Events[K]): void {
-    for (const listener of this.#listeners[type] ?? []) {
-      try {
-        listener(payload);
-      } catch (cause) {
-        if (type !== 'error' && this.#listeners.error?.length) {
-          // Event names are strings: the map's keys.
-          const message = `A "${type as string}" listener threw: ${cause}`;
-          this.emit('error', new TetherError('LISTENER_ERROR', message, { cause }) as Events['error']);
-        } else {
-          queueMicrotask(() => {
-            throw cause;
-          });
+  static {
+    emit = (target, type, payload) => {
+      for (const listener of target.#listeners[type] ?? []) {
+        try {
+          listener(payload);
+        } catch (cause) {
+          if (type !== 'error' && target.#listeners.error?.length) {
+            // Event names are strings: the map's keys.
+            const message = `A "${type as string}" listener threw: ${cause}`;
+            emit(target, 'error', new TetherError('LISTENER_ERROR', message, { cause }));
+          } else {
+            queueMicrotask(() => {
+              throw cause;
+            });
+          }
         }
       }
-    }
+    };
   }
 }

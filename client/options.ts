@@ -257,3 +257,9 @@ export function normalizeOptions<In, Out>(
     random: check('random', given.random ?? Math.random, check) as () => number,
   });
 }
+
+/** Throws if there is neither a `WebSocket` option nor a global one (a caller mistake). */
+export function requireWebSocket(options: Pick<ResolvedOptions<unknown, unknown>, 'WebSocket'>): void {
+  if (!(options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket))
+    throw invalid('option', 'WebSocket', undefined, 'a WebSocket constructor (none is global here)');
+}

@@ -1,30 +1,29 @@
+import { startAttempt } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import type { ClientApi } from './client-api.js';
-import type { CloseInfo } from './close.js';
-import { checkClose, closeInfo } from './close.js';
-import type { MessageData, SendData } from './codec.js';
-import { decodeWith, encodeWith } from './codec.js';
-import type { Connection, ConnectionEvents } from './connection.js';
-import { connect } from './connection.js';
+import { type CloseInfo, checkClose, closeInfo } from './close.js';
+import { decodeWith, encodeWith, type MessageData, type SendData } from './codec.js';
+import { type Connection, type ConnectionEvents, connect } from './connection.js';
 import type { Delivery, DeliveryLayer } from './delivery.js';
 import { Disposables } from './disposables.js';
-import { Emitter } from './emitter.js';
-import { invalid, TetherError } from './errors.js';
+import { Emitter, emit } from './emitter.js';
+import { TetherError } from './errors.js';
 import type { ClientEventMap, CloseEvent } from './events.js';
-import type { ClientOptions, ResolvedOptions, WebSocketConstructor } from './options.js';
-import { normalizeOptions } from './options.js';
-import type { QueuedMessage } from './queue.js';
-import { OutboundQueue } from './queue.js';
-import type { ConnectionState } from './state.js';
-import { ALLOWED } from './state.js';
-import type { UrlProvider } from './url.js';
-import { callTarget, resolveUrl } from './url.js';
+import {
+  type ClientOptions,
+  normalizeOptions,
+  type ResolvedOptions,
+  type ResolvedReconnect,
+  requireWebSocket,
+} from './options.js';
+import { OutboundQueue, type QueuedMessage } from './queue.js';
+import { retryDecision } from './retry.js';
+import { ALLOWED, type ConnectionState } from './state.js';
+import { resolveUrl, type UrlProvider } from './url.js';
+import { settle, type Waiter, waitOn } from './waiters.js';
 import { watchEnvironment } from './watch.js';
 
 type Events<In, Out> = ClientEventMap<In, Out>;
-type Waiter = { resolve: () => void; reject: (error: TetherError) => void };
-
-const noop = () => {};
 
 /**
  * A `WebSocket` that reconnects with backoff and keeps what you send while it cannot be written.
@@ -40,11 +39,13 @@ const noop = () => {};
  * client.send({ type: 'chat', text: 'hi' }); // written now if open, queued otherwise
  * await client.close();
  */
-export class WebSocketClient<In = MessageData, Out = SendData> implements ClientApi<In, Out> {
+export class WebSocketClient<In = MessageData, Out = SendData>
+  extends Emitter<Events<In, Out>>
+  implements ClientApi<In, Out>
+{
   #state: ConnectionState = 'idle';
   readonly #options: ResolvedOptions<In, Out>;
   readonly #target: UrlProvider;
-  readonly #events: Emitter<Events<In, Out>>;
   readonly #queue: OutboundQueue<Out>;
   /** Timers of the current state (the connect timeout, the retry timer, ...): released on every transition. */
   readonly #timers = new Disposables();
@@ -58,8 +59,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
   #wantOpen = false;
   /** The delivery mode's layer (exactly-once); undefined in best-effort mode. */
   readonly #layer: DeliveryLayer<Out> | undefined;
-  #openWaiters: Waiter[] = [];
-  #closeWaiters: Array<() => void> = [];
+  /** The pending promises of `open()` and `close()`. */
+  readonly #openWaiters: Waiter[] = [];
+  readonly #closeWaiters: Waiter[] = [];
 
   /**
    * @param url Where to connect: a string or `URL` (ws, wss, http, https; relative URLs resolve
@@ -70,21 +72,21 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
    *   there is no `WebSocket` constructor (none given, none global).
    */
   constructor(url: UrlProvider, options?: ClientOptions<In, Out>) {
+    super();
     this.#url = typeof url === 'function' ? '' : resolveUrl(url);
     this.#target = url;
     this.#options = normalizeOptions(options);
-    this.#events = new Emitter();
     const layer = this.#options.delivery === 'best-effort' ? undefined : this.#createLayer();
     this.#layer = layer;
     this.#queue = new OutboundQueue(
       this.#options.queue,
-      ({ data }, reason) => this.#events.emit('drop', { data, reason }),
+      ({ data }, reason) => emit(this, 'drop', { data, reason }),
       layer?.held,
     );
     if (this.#options.autoOpen) {
       // A missing WebSocket is the caller's mistake: it throws here, not later from the microtask,
       // where it would be an uncaught exception (fatal in Node).
-      this.#requireWebSocket();
+      requireWebSocket(this.#options);
       // Deferred so that listeners added right after the constructor see the first events.
       queueMicrotask(() => this.#state === 'idle' && this.open());
     }
@@ -120,18 +122,11 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
     return this.#retries;
   }
 
-  /** Throws if there is neither a `WebSocket` option nor a global one (a caller mistake). */
-  #requireWebSocket(): void {
-    if (!(this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket))
-      throw invalid('option', 'WebSocket', undefined, 'a WebSocket constructor (none is global here)');
-  }
-
   open(): Promise<void> {
-    this.#requireWebSocket();
+    requireWebSocket(this.#options);
     this.#wantOpen = true;
     if (this.#state === 'open') return Promise.resolve();
-    const opened = new Promise<void>((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
-    opened.catch(noop);
+    const opened = waitOn(this.#openWaiters);
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#retries = 0;
       if (this.#options.watchNetwork) {
@@ -174,7 +169,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
     this.#wantOpen = false;
     const state = this.#state;
     if (state === 'closed') return Promise.resolve();
-    const closed = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    const closed = waitOn(this.#closeWaiters);
     const connection = this.#connection;
     if (state === 'closing') return closed;
     if (connection) {
@@ -185,21 +180,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
       this.#finish(state === 'idle' ? undefined : { code, reason, wasClean: true });
     }
     return closed;
-  }
-
-  on<K extends keyof Events<In, Out>>(type: K, listener: (payload: Events<In, Out>[K]) => void): () => void {
-    return this.#events.on(type, listener);
-  }
-
-  once<K extends keyof Events<In, Out>>(
-    type: K,
-    listener: (payload: Events<In, Out>[K]) => void,
-  ): () => void {
-    return this.#events.once(type, listener);
-  }
-
-  off<K extends keyof Events<In, Out>>(type: K, listener: (payload: Events<In, Out>[K]) => void): void {
-    this.#events.off(type, listener);
   }
 
   /**
@@ -218,41 +198,40 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
         this.#options.connectTimeout,
       );
     });
-    const failed = (cause: unknown) =>
-      live && this.#fail(new TetherError('URL_FAILED', `The url function failed: ${cause}`, { cause }));
     const create = (url: string) => {
-      if (!live) return;
       this.#url = url;
       const events: ConnectionEvents = {
         open: () => this.#opened(),
-        message: (data) => this.#received(data),
-        error: (cause) =>
-          this.#events.emit(
-            'error',
-            new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause }),
+        message: (data) =>
+          decodeWith(
+            this.#options.codec,
+            data,
+            (message) => emit(this, 'message', message),
+            (error) => emit(this, 'error', error),
           ),
+        error: (cause) =>
+          emit(this, 'error', new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause })),
         close: (close, dead) => (dead ? this.#abandon('HEARTBEAT_TIMEOUT', close.reason) : this.#lost(close)),
         // Polled only while open: in `closing` the socket is no longer writable anyway.
         drain: () => this.#flush(),
       };
       const layer = this.#layer;
       const options = this.#options;
-      try {
-        this.#connection = layer
-          ? layer.connect(this.#url, options, events, connect)
-          : connect(this.#url, options, events);
-      } catch (cause) {
-        this.#fail(new TetherError('SOCKET_ERROR', `new WebSocket() threw: ${cause}`, { cause }));
-      }
+      this.#connection = layer ? layer.connect(url, options, events, connect) : connect(url, options, events);
     };
-    callTarget(this.#target, create, failed);
+    startAttempt(
+      this.#target,
+      () => live,
+      create,
+      (error) => this.#fail(error),
+    );
   }
 
   /** The connection is open (a delivery layer's handshake included): flush, then `open`. */
   #opened(): void {
     const connection = this.#connection as Connection<Out>;
     const reconnect = this.#options.reconnect;
-    const waiters = this.#takeOpenWaiters();
+    const waiters = this.#openWaiters.splice(0);
     // Flushed before `open` is emitted, so a send() from an `open` listener comes after the queue.
     this.#flush();
     this.#transition('open', (timers) => {
@@ -263,18 +242,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
       }
       connection.heartbeat();
     });
-    for (const waiter of waiters) waiter.resolve();
-  }
-
-  #received(data: MessageData): void {
-    let message: In;
-    try {
-      message = decodeWith(this.#options.codec, data);
-    } catch (error) {
-      this.#events.emit('error', error as TetherError);
-      return;
-    }
-    this.#events.emit('message', message);
+    settle(waiters);
   }
 
   /** The delivery mode's layer, wired to this client's watchers and decisions. */
@@ -285,7 +253,7 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
         if (final) this.#wantOpen = false;
         this.#lost(closeInfo(reason, final ? 1002 : 1006), error);
       },
-      emit: (type, payload) => this.#events.emit(type, payload as never),
+      emit: (type, payload) => emit(this, type, payload as never),
       queue: () => this.#queue,
       restart: (reason = 'Starting a new session') => {
         // The layer's own decision (e.g. a new session), not a failure: no veto, no backoff.
@@ -320,35 +288,26 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
   #lost(close: CloseInfo, error?: TetherError): void {
     const from = this.#state;
     this.#release();
-    if (error) this.#events.emit('error', error);
+    if (error) emit(this, 'error', error);
+    if (this.#state !== from) return;
     const reconnect = this.#options.reconnect;
+    const retry =
+      from !== 'closing' &&
+      this.#wantOpen &&
+      reconnect &&
+      retryDecision(reconnect, close, this.#retries, (error) => emit(this, 'error', error));
     if (this.#state !== from) return;
-    if (from === 'closing' || !this.#wantOpen || !reconnect) {
-      this.#stop(close);
-      return;
-    }
-    let retry = false;
-    try {
-      retry = reconnect.shouldReconnect(close);
-    } catch (cause) {
-      this.#events.emit(
-        'error',
-        new TetherError('LISTENER_ERROR', `shouldReconnect threw: ${cause}`, { cause }),
+    if (retry === true) {
+      const attempt = ++this.#retries;
+      this.#retryAfter(
+        backoffDelay(attempt, reconnect as ResolvedReconnect, this.#options.random),
+        attempt,
+        close,
       );
-    }
-    if (this.#state !== from) return;
-    if (!retry) {
-      this.#stop(close);
       return;
     }
-    if (this.#retries >= reconnect.maxRetries) {
-      const exhausted = new TetherError('RETRIES_EXHAUSTED', `Gave up after ${this.#retries} retries`);
-      this.#events.emit('error', exhausted);
-      if (this.#state === from) this.#stop(close, exhausted);
-      return;
-    }
-    const attempt = ++this.#retries;
-    this.#retryAfter(backoffDelay(attempt, reconnect, this.#options.random), attempt, close);
+    if (retry) emit(this, 'error', retry);
+    if (this.#state === from) this.#stop(close, retry || undefined);
   }
 
   /** Schedules attempt number `attempt` in `delay` ms (or for the `online` event, while offline). */
@@ -372,15 +331,13 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
   /** The only way into `closed`: releases everything, settles the promises, reopens if asked to. */
   #finish(close: CloseInfo | undefined, error?: TetherError): void {
     const reopen = this.#wantOpen;
-    const openWaiters = reopen ? [] : this.#takeOpenWaiters();
-    const closeWaiters = this.#closeWaiters;
-    this.#closeWaiters = [];
+    const openWaiters = reopen ? [] : this.#openWaiters.splice(0);
+    const closeWaiters = this.#closeWaiters.splice(0);
     this.#layer?.ended();
     if (!reopen) this.#watchers.dispose();
     this.#transition('closed', undefined, close && { ...close, willReconnect: false });
-    const reason = error ?? new TetherError('CLOSED', 'Closed before the connection opened');
-    for (const waiter of openWaiters) waiter.reject(reason);
-    for (const resolve of closeWaiters) resolve();
+    settle(openWaiters, error ?? new TetherError('CLOSED', 'Closed before the connection opened'));
+    settle(closeWaiters);
     if (reopen && this.#wantOpen && this.#state === 'closed') {
       this.#retries = 0;
       this.#connect();
@@ -391,12 +348,6 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
   #release(): void {
     this.#connection?.dispose();
     this.#connection = undefined;
-  }
-
-  #takeOpenWaiters(): Waiter[] {
-    const waiters = this.#openWaiters;
-    this.#openWaiters = [];
-    return waiters;
   }
 
   /**
@@ -415,9 +366,9 @@ export class WebSocketClient<In = MessageData, Out = SendData> implements Client
     this.#timers.dispose();
     this.#state = to;
     enter?.(this.#timers);
-    this.#events.emit('state', { from, to });
-    if (to === 'open') this.#events.emit('open', { url: this.#url, protocol: this.protocol });
-    if (close) this.#events.emit('close', close);
-    if (retry) this.#events.emit('reconnecting', retry);
+    emit(this, 'state', { from, to });
+    if (to === 'open') emit(this, 'open', { url: this.#url, protocol: this.protocol });
+    if (close) emit(this, 'close', close);
+    if (retry) emit(this, 'reconnecting', retry);
   }
 }
