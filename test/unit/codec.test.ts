@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { TetherError } from '../../client/index.js';
 import { jsonCodec, WebSocketClient } from '../../client/index.js';
-import { advance, MOCK_DELAY, mockOptions, mockServer, TEST_URL, useMockClock } from '../helpers/mock.js';
+import {
+  advance,
+  MOCK_DELAY,
+  mockOptions,
+  mockServer,
+  TEST_URL,
+  useMockClock,
+} from '../helpers/fake-network.js';
 
 useMockClock();
 

@@ -14,7 +14,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 useMockClock();
 

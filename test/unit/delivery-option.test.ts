@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EXACTLY_ONCE_DEFAULTS, exactlyOnce, TETHER_PROTOCOL } from '../../client/exactly-once/index.js';
 import { resolveExactlyOnce } from '../../client/exactly-once/options.js';
 import { TetherRangeError, TetherTypeError, WebSocketClient } from '../../client/index.js';
-import { mockOptions, TEST_URL } from '../helpers/mock.js';
+import { mockOptions, TEST_URL } from '../helpers/fake-network.js';
+import { fakeWebSocket } from '../helpers/fake-socket.js';
 
 /** The `delivery` option and the opt-in exactly-once entry that provides its one non-default mode. */
 describe('delivery option', () => {
@@ -32,26 +33,15 @@ describe('delivery option', () => {
   });
 
   it('an exactlyOnce() delivery offers the tether.v1 subprotocol before the user’s own', async () => {
-    const offered: Array<string | string[] | undefined> = [];
-    class Recording {
-      binaryType = 'blob';
-      readyState = 0;
-      constructor(_url: string, protocols?: string | string[]) {
-        offered.push(protocols);
-      }
-      addEventListener() {}
-      removeEventListener() {}
-      close() {}
-    }
+    const { WebSocket, sockets } = fakeWebSocket();
     const client = new WebSocketClient(TEST_URL, {
       delivery: exactlyOnce(),
       protocols: ['chat'],
-      WebSocket: Recording as unknown as typeof WebSocket,
+      WebSocket,
       watchNetwork: false,
-      closeTimeout: 1, // this socket never reports its close
     });
     void client.open();
-    expect(offered).toEqual([[TETHER_PROTOCOL, 'chat']]);
+    expect(sockets.map((socket) => socket.protocols)).toEqual([[TETHER_PROTOCOL, 'chat']]);
     await client.close();
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocketClient } from '../../client/index.js';
-import { advance, MOCK_DELAY, mockOptions, mockServer, TEST_URL, useMockClock } from '../helpers/mock.js';
+import {
+  advance,
+  MOCK_DELAY,
+  mockOptions,
+  mockServer,
+  TEST_URL,
+  useMockClock,
+} from '../helpers/fake-network.js';
 
 useMockClock();
 
@@ -104,7 +111,7 @@ describe('WebSocketClient events', () => {
       'state:open',
       'open:ws://tether.test/live',
       'state:reconnecting',
-      'close:1011:false:true',
+      'close:1011:true:true', // a close frame from the server: clean
       'reconnecting:1',
     ]);
   });

@@ -6,7 +6,7 @@ import {
   TetherTypeError,
   WebSocketClient,
 } from '../../client/index.js';
-import { mockOptions, TEST_URL } from '../helpers/mock.js';
+import { mockOptions, TEST_URL } from '../helpers/fake-network.js';
 
 function thrownBy(make: () => unknown): unknown {
   try {

@@ -1,15 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
+import { WebSocketClient } from '../../client/index.js';
 import {
   advance,
+  countingWebSocket,
   MOCK_DELAY,
-  MockWebSocket,
   mockOptions,
   mockServer,
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 const INTERVAL = 1000;
 const TIMEOUT = 500;
@@ -17,24 +17,16 @@ const MIN_DELAY = 100;
 
 useMockClock();
 
-/** mock-socket's WebSocket, recording what the client writes at the moment it writes it. */
+/** The fake network's WebSocket; each socket records what the client writes as it writes it. */
 function recordingWebSocket() {
-  const writes: unknown[][] = [];
-  class Recording extends MockWebSocket {
-    readonly #mine: unknown[] = [];
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      writes.push(this.#mine);
-    }
-    override send(data: Parameters<MockWebSocket['send']>[0]): void {
-      this.#mine.push(data);
-      super.send(data);
-    }
-  }
+  const { WebSocket, created } = countingWebSocket();
+  const writes = () => created.map((socket) => socket.sent);
   return {
-    WebSocket: Recording as unknown as WebSocketConstructor,
+    WebSocket,
     /** Pings written on socket `index` (0 = first connection). */
-    pings: (index = 0, ping: unknown = '__ping__') => (writes[index] ?? []).filter((d) => d === ping).length,
+    pings: (index = 0, ping: unknown = '__ping__') =>
+      (created[index]?.sent ?? []).filter((d) => d === ping).length,
+    created,
     writes,
   };
 }
@@ -96,8 +88,8 @@ describe('WebSocketClient', () => {
       }
       await advance(INTERVAL - 900);
       // Nine sends, then the ping at exactly `interval` after open.
-      expect(writes[0]).toHaveLength(10);
-      expect(writes[0]?.at(-1)).toBe('__ping__');
+      expect(writes()[0]).toHaveLength(10);
+      expect(writes()[0]?.at(-1)).toBe('__ping__');
     });
 
     it('never delivers a pong as a `message`, and keeps the connection after it', async () => {
@@ -148,7 +140,7 @@ describe('WebSocketClient', () => {
         },
       ]);
       await advance(MIN_DELAY);
-      expect(writes).toHaveLength(2);
+      expect(writes()).toHaveLength(2);
       await advance(MOCK_DELAY);
       expect(client.state).toBe('open');
       expect(server.sockets).toHaveLength(2);

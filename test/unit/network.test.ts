@@ -8,7 +8,7 @@ import {
   mockServer,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 const DELAY = 200;
 const INTERVAL = 1000;

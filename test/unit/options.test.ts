@@ -11,7 +11,7 @@ import {
   WebSocketClient,
 } from '../../client/index.js';
 import { normalizeOptions } from '../../client/options.js';
-import { mockOptions, TEST_URL } from '../helpers/mock.js';
+import { mockOptions, TEST_URL } from '../helpers/fake-network.js';
 
 const SECTIONS: Record<string, string> = {
   ClientOptions: '',

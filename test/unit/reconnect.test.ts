@@ -12,7 +12,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 useMockClock();
 
@@ -112,7 +112,7 @@ describe('WebSocketClient', () => {
   describe('reconnect.resetAfter', () => {
     it('keeps backing off when the server accepts and drops at once', async () => {
       const mock = mockServer();
-      mock.server.on('connection', (socket) => socket.close({ code: 1006, reason: '', wasClean: false }));
+      mock.server.on('connection', (socket) => socket.terminate());
       const client = new WebSocketClient(
         TEST_URL,
         mockOptions({ reconnect: { minDelay: 100, maxDelay: 10_000, factor: 2, resetAfter: 1000 } }),
@@ -131,7 +131,7 @@ describe('WebSocketClient', () => {
       const mock = mockServer();
       let dropAtOnce = true;
       mock.server.on('connection', (socket) => {
-        if (dropAtOnce) socket.close({ code: 1006, reason: '', wasClean: false });
+        if (dropAtOnce) socket.terminate();
       });
       const client = new WebSocketClient(
         TEST_URL,
@@ -170,16 +170,16 @@ describe('WebSocketClient', () => {
       expect(events.filter((e) => !e.startsWith('error:SOCKET_ERROR'))).toEqual([
         'state:idle>connecting',
         'state:connecting>reconnecting',
-        'close:1000:true',
+        'close:1006:true',
         'reconnecting:1:10',
         'state:reconnecting>connecting',
         'state:connecting>reconnecting',
-        'close:1000:true',
+        'close:1006:true',
         'reconnecting:2:10',
         'state:reconnecting>connecting',
         'error:RETRIES_EXHAUSTED',
         'state:connecting>closed',
-        'close:1000:false',
+        'close:1006:false',
       ]);
       expect(vi.getTimerCount()).toBe(0);
     });
@@ -244,7 +244,7 @@ describe('WebSocketClient', () => {
       await Promise.all([client.open(), advance(MOCK_DELAY)]);
       mock.drop(1011, 'restart');
       await advance(MOCK_DELAY);
-      expect(seen).toEqual([{ code: 1011, reason: 'restart', wasClean: false }]);
+      expect(seen).toEqual([{ code: 1011, reason: 'restart', wasClean: true }]);
       expect(events.slice(-2)).toEqual(['state:open>closed', 'close:1011:false']);
       await advance(60_000);
       expect(mock.sockets).toHaveLength(1);

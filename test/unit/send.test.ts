@@ -8,7 +8,7 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
 
 useMockClock();
 
@@ -59,7 +59,7 @@ describe('WebSocketClient', () => {
       await Promise.all([client.open(), advance(MOCK_DELAY)]);
       results.push(client.send('1'), client.send('2'));
       await advance(MOCK_DELAY);
-      mock.drop(1006);
+      mock.drop(1001);
       // The close frame arrived: the socket is CLOSING although the client has not seen `close` yet.
       results.push(client.send('3'));
       await advance(MOCK_DELAY);

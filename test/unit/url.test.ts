@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TetherRangeError, TetherTypeError, WebSocketClient } from '../../client/index.js';
-import { mockOptions } from '../helpers/mock.js';
+import { mockOptions } from '../helpers/fake-network.js';
 
 function thrownBy(fn: () => unknown): Error & { code?: string; argument?: string } {
   try {

@@ -11,7 +11,8 @@ import {
   recordEvents,
   TEST_URL,
   useMockClock,
-} from '../helpers/mock.js';
+} from '../helpers/fake-network.js';
+import { fakeWebSocket } from '../helpers/fake-socket.js';
 
 useMockClock();
 
@@ -216,30 +217,11 @@ describe('WebSocketClient', () => {
     });
 
     it('gives up on the closing handshake after closeTimeout', async () => {
-      mockServer();
-      // A socket whose close() never completes: mock-socket would always finish the handshake.
-      class Stuck extends EventTarget {
-        readyState = 0;
-        protocol = '';
-        binaryType = 'blob';
-        constructor() {
-          super();
-          setTimeout(() => {
-            this.readyState = 1;
-            this.dispatchEvent(new Event('open'));
-          }, 1);
-        }
-        send() {}
-        close() {
-          this.readyState = 2;
-        }
-      }
-      const client = new WebSocketClient(
-        TEST_URL,
-        mockOptions({ WebSocket: Stuck as never, closeTimeout: 300 }),
-      );
+      // A server that never answers the close frame: the client's socket stays CLOSING.
+      mockServer().server.answersClose = false;
+      const client = new WebSocketClient(TEST_URL, mockOptions({ closeTimeout: 300 }));
       const events = recordEvents(client);
-      await Promise.all([client.open(), advance(1)]);
+      await Promise.all([client.open(), advance(MOCK_DELAY)]);
       const closed = client.close();
       await advance(299);
       expect(client.state).toBe('closing');
@@ -340,25 +322,11 @@ describe('WebSocketClient', () => {
     });
 
     it('abandons a socket that never opens and closes it', async () => {
-      const sockets: NeverOpens[] = [];
-      class NeverOpens extends EventTarget {
-        readyState = 0;
-        protocol = '';
-        binaryType = 'blob';
-        closed = 0;
-        constructor() {
-          super();
-          sockets.push(this);
-        }
-        send() {}
-        close() {
-          this.closed++;
-          this.readyState = 3;
-        }
-      }
+      // Hand-driven sockets: nothing opens them.
+      const { WebSocket, sockets } = fakeWebSocket();
       const client = new WebSocketClient(
         TEST_URL,
-        mockOptions({ WebSocket: NeverOpens as never, connectTimeout: 500, reconnect: { minDelay: 50 } }),
+        mockOptions({ WebSocket, connectTimeout: 500, reconnect: { minDelay: 50 } }),
       );
       const errors: string[] = [];
       client.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
@@ -368,7 +336,7 @@ describe('WebSocketClient', () => {
       await advance(1);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/^CONNECT_TIMEOUT: .*500 ms/);
-      expect(sockets[0]?.closed).toBe(1);
+      expect(sockets[0]?.closeCalls).toEqual([{ code: undefined, reason: undefined }]);
       await advance(50);
       expect(sockets).toHaveLength(2);
     });
@@ -422,6 +390,9 @@ describe('WebSocketClient', () => {
       await Promise.all([client.open(), advance(MOCK_DELAY)]);
       expect(client.protocol).toBe('chat');
       expect(client.queued).toBe(0);
+      // Written at open: in the socket's buffer until it is on the network.
+      expect(client.bufferedAmount).toBe(3);
+      await advance(MOCK_DELAY);
       expect(client.bufferedAmount).toBe(0);
     });
   });
