@@ -127,8 +127,17 @@ export class PersistedLayer<Out> implements DeliveryLayer<Out> {
         events.message(data);
       },
     });
+    // Write-ahead for delivery: a message reaches the application only once the received count
+    // that covers it is stored (in the write of its task, one per batch), so the next page after a
+    // crash never asks the server again for a message this one delivered. In order with the held
+    // frames; delivered even if the connection goes meanwhile (the stored count covers it).
+    const writer = this.#writer;
+    const delivering: ConnectionEvents = {
+      ...events,
+      message: (data) => (writer.storing ? writer.gate(() => events.message(data)) : events.message(data)),
+    };
     const connection = layer
-      ? layer.connect(url, options, events, (url, options, events) => {
+      ? layer.connect(url, options, delivering, (url, options, events) => {
           const connection = inner(url, options, touching(events));
           return { ...connection, socket: gatedSocket(connection.socket, this.#writer, () => this.#ungated) };
         })
@@ -159,6 +168,8 @@ export class PersistedLayer<Out> implements DeliveryLayer<Out> {
   }
 
   ended(): void {
+    // Closed: what is held back goes now (messages received are delivered before the client ends).
+    this.#writer.release();
     this.#writer.touch();
     this.#inner?.ended();
   }
