@@ -3,7 +3,6 @@ import type { MessageData, SendData } from '../codec.js';
 import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from '../connection.js';
 import type { DeliveryHost, DeliveryLayer } from '../delivery.js';
 import type { ClientEventMap } from '../events.js';
-import type { QueuedMessage } from '../queue.js';
 import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
 import { Negotiation } from './negotiation.js';
 import type { ResolvedExactlyOnce } from './options.js';
@@ -89,7 +88,13 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     );
     return {
       ...connection,
-      send: (message) => (this.#socket ? this.#send(this.#socket, message) : connection.send(message)),
+      send: (message) => {
+        const socket = this.#socket;
+        if (!socket) return connection.send(message);
+        // Numbered in order and kept until the server acknowledges it.
+        this.held.add(message);
+        socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
+      },
       close: (code, reason) => {
         flowing = true;
         // `bye` first: the server discards the session now rather than after its window.
@@ -144,12 +149,13 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
         );
       return undefined;
     }
-    if (frame.type === 'message' && open && frame.seq <= session.acknowledged) {
+    // From here on the handshake is done, or this is the welcome that completes it.
+    if (frame.type === 'message' && frame.seq <= session.acknowledged) {
       // We told this server we had it: a server numbering from below that has lost our session.
       this.#serverLost();
       return undefined;
     }
-    if (frame.type === 'message' && open && frame.seq <= session.received + 1) {
+    if (frame.type === 'message' && frame.seq <= session.received + 1) {
       if (frame.seq <= session.received) return undefined; // a resend that crossed our ack
       session.received = frame.seq;
       // A full batch is acknowledged after this message is delivered, so that whatever a listener
@@ -159,10 +165,10 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
       else this.#cancelAck ??= host.watchers.timeout(() => this.#sendAck(), ACK_DELAY_MS);
       return frame.data;
     }
-    if (frame.type === 'ack' && open && frame.seq <= session.sent) {
+    if (frame.type === 'ack' && frame.seq <= session.sent) {
       session.peerAcked = Math.max(session.peerAcked, frame.seq);
       this.held.release(frame.seq, session.sent);
-    } else if (frame.type === 'bye' && open) {
+    } else if (frame.type === 'bye') {
       // The server ended the session (it acknowledged what it got just before): report the rest.
       this.#lose('closed', true);
     } else if (frame.type === 'welcome' && !open && frame.sid === session.id && frame.recv <= session.sent) {
@@ -196,12 +202,6 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     return undefined;
   }
 
-  /** Writes one queued message under the next number, and keeps it until it is acknowledged. */
-  #send(socket: WebSocket, message: QueuedMessage<Out>): void {
-    this.held.add(message);
-    socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
-  }
-
   /** The connection is gone. Past the resume window the server has discarded the session: report it then. */
   #detached(): void {
     if (this.#negotiation.ended()) this.#probe();
@@ -227,8 +227,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   #probe(): void {
     if (this.#releaseProbe) return;
     const release = openProbe(this.#url, this.#client, this.#host.watchers, (opened) => {
-      if (opened) this.#negotiation.probeOpened();
-      else this.#negotiation.probeFailed();
+      this.#negotiation.probed(opened);
       this.#releaseProbe?.();
     });
     if (release)

@@ -59,13 +59,13 @@ export class Negotiation {
     return true;
   }
 
-  probeOpened(): void {
-    this.#probeOpened = true;
-  }
-
-  /** Even a plain connection fails: the server is down (or unreachable), not refusing. */
-  probeFailed(): void {
-    this.#confirmations = 0;
+  /**
+   * A probe settled: it opened, or even a plain connection failed (the server is down or
+   * unreachable, not refusing).
+   */
+  probed(opened: boolean): void {
+    if (opened) this.#probeOpened = true;
+    else this.#confirmations = 0;
   }
 
   /** The server showed it does not speak `tether.v1`. */
