@@ -1,24 +1,15 @@
-// ws clients in the dev server's tests, and waiting on them (through next-event.ts): every wait has a
-// timeout that fails with a message naming what was awaited, instead of a sleep that hopes the event
-// has happened.
-import type { EventEmitter } from 'node:events';
+// ws clients in the dev server's tests, and reading what they get. Waiting is next-event.ts's
+// waitFor/waitForArgs: every wait has a timeout that fails with a message naming what was awaited,
+// instead of a sleep that hopes the event has happened.
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { waitForArgs } from './next-event.js';
 
 export const WAIT_MS = 3000;
 
-/**
- * Resolves with the arguments of the next `event` ({@link waitForArgs}); rejects on `error` (unless
- * that is what is awaited) or after `timeoutMs`.
- */
-export async function nextEvent<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
-  event: string,
-  { timeoutMs = WAIT_MS, what = 'emitter' }: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
-  const failOn = event === 'error' ? [] : ['error'];
-  return (await waitForArgs(emitter, event, { timeoutMs, failOn, label: what })) as T;
+/** Options for waiting on a ws client: {@link WAIT_MS}, and its `error` ends the wait at once. */
+function onClient(label: string) {
+  return { timeoutMs: WAIT_MS, failOn: ['error'], label };
 }
 
 /** Opens ws clients and closes whatever is left of them in `closeAll()` (call it in afterEach). */
@@ -34,7 +25,7 @@ export class Clients {
 
   async open(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
     const socket = this.connect(url, options);
-    await nextEvent(socket, 'open', { what: `client of ${url}` });
+    await waitForArgs(socket, 'open', onClient(`client of ${url}`));
     return socket;
   }
 
@@ -54,12 +45,12 @@ export interface Received {
 }
 
 export async function nextMessage(socket: WebSocket): Promise<Received> {
-  const [data, isBinary] = await nextEvent<[Buffer, boolean]>(socket, 'message', { what: 'client' });
+  const [data, isBinary] = (await waitForArgs(socket, 'message', onClient('client'))) as [Buffer, boolean];
   return { data, isBinary, text: data.toString('utf8') };
 }
 
 export async function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
-  const [code, reason] = await nextEvent<[number, Buffer]>(socket, 'close', { what: 'client' });
+  const [code, reason] = (await waitForArgs(socket, 'close', onClient('client'))) as [number, Buffer];
   return { code, reason: reason.toString('utf8') };
 }
 
@@ -68,10 +59,10 @@ export async function refusalOf(
   socket: WebSocket,
   timeoutMs = WAIT_MS,
 ): Promise<{ status: number; body: string }> {
-  const [, response] = await nextEvent<[unknown, IncomingMessage]>(socket, 'unexpected-response', {
-    what: 'client',
+  const [, response] = (await waitForArgs(socket, 'unexpected-response', {
+    ...onClient('client'),
     timeoutMs,
-  });
+  })) as [unknown, IncomingMessage];
   let body = '';
   for await (const chunk of response) body += String(chunk);
   return { status: response.statusCode ?? 0, body };

@@ -6,8 +6,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server.js';
-import { waitUntil } from '../helpers/next-event.js';
-import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from '../helpers/ws-clients.js';
+import { waitFor, waitForArgs, waitUntil } from '../helpers/next-event.js';
+import { Clients, closeOf, nextMessage, refusalOf, WAIT_MS } from '../helpers/ws-clients.js';
 
 describe('server bad-input table', () => {
   let dev: TestDevServer | undefined;
@@ -78,7 +78,11 @@ describe('server bad-input table', () => {
     const other = await bystander(dev);
     const req = request(dev.url, { headers: { connection: 'Upgrade', upgrade: 'websocket' } });
     req.end();
-    const [response] = await nextEvent<[IncomingMessage]>(req, 'response', { what: 'malformed upgrade' });
+    const response = await waitFor<IncomingMessage>(req, 'response', {
+      timeoutMs: WAIT_MS,
+      failOn: ['error'],
+      label: 'malformed upgrade',
+    });
     let body = '';
     for await (const chunk of response) body += String(chunk);
     expect({ status: response.statusCode, body }).toEqual({
@@ -126,9 +130,9 @@ describe('server bad-input table', () => {
     socket.on('data', (chunk) => {
       received += String(chunk);
     });
-    await nextEvent(socket, 'connect', { what: 'raw client' });
+    await waitFor(socket, 'connect', { timeoutMs: WAIT_MS, failOn: ['error'], label: 'raw client' });
     if (partial) socket.write(partial);
-    await nextEvent(socket, 'close', { what: 'raw client', timeoutMs: 3000 });
+    await waitFor(socket, 'close', { timeoutMs: 3000, failOn: ['error'], label: 'raw client' });
     expect(received).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     await other.assertEchoes();
   });
@@ -138,9 +142,11 @@ describe('server bad-input table', () => {
     const first = await bystander(dev);
     const second = await clients.open(dev.wsUrl);
     const third = clients.connect(dev.wsUrl);
-    const [, response] = await nextEvent<[unknown, IncomingMessage]>(third, 'unexpected-response', {
-      what: 'third client',
-    });
+    const [, response] = (await waitForArgs(third, 'unexpected-response', {
+      timeoutMs: WAIT_MS,
+      failOn: ['error'],
+      label: 'third client',
+    })) as [unknown, IncomingMessage];
     let body = '';
     for await (const chunk of response) body += String(chunk);
     expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], body }).toEqual({

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, closeOf, nextEvent, nextMessage } from '../helpers/ws-clients.js';
+import { waitForArgs } from '../helpers/next-event.js';
+import { Clients, closeOf, nextMessage } from '../helpers/ws-clients.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
@@ -97,10 +98,11 @@ async function waitForLine(
 async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null)
     return { code: child.exitCode, signal: child.signalCode };
-  const [code, signal] = await nextEvent<[number | null, string | null]>(child, 'exit', {
-    what: 'server process',
+  const [code, signal] = (await waitForArgs(child, 'exit', {
     timeoutMs: 5000,
-  });
+    failOn: ['error'],
+    label: 'server process',
+  })) as [number | null, string | null];
   return { code, signal };
 }
 

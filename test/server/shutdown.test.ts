@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createServer } from '../../server/app.js';
 import { startDevServer } from '../helpers/dev-server.js';
-import { Clients, closeOf, nextEvent, refusalOf } from '../helpers/ws-clients.js';
+import { waitFor, waitForArgs } from '../helpers/next-event.js';
+import { Clients, closeOf, refusalOf, WAIT_MS } from '../helpers/ws-clients.js';
 
 describe('close()', () => {
   it('closes every connected client with 1001 "Server shutting down" and stops listening', async () => {
@@ -31,7 +32,7 @@ describe('close()', () => {
   it('does not wait for an HTTP request that is still arriving', async () => {
     const dev = await startDevServer();
     const socket = connect(dev.port, '127.0.0.1');
-    await nextEvent(socket, 'connect', { what: 'raw HTTP client' });
+    await waitFor(socket, 'connect', { timeoutMs: WAIT_MS, failOn: ['error'], label: 'raw HTTP client' });
     // Headers not finished: the connection is busy, so server.close() alone would wait for headersTimeout
     // (handshakeTimeoutMs, 10 s by default).
     socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
@@ -125,7 +126,9 @@ describe('close()', () => {
       lingering.pause(); // keeps the shutdown waiting on this client
       const closing = dev.close();
       const late = clients.connect(dev.wsUrl);
-      await expect(nextEvent(late, 'open', { what: 'late client' })).rejects.toThrow(/ECONNREFUSED/);
+      await expect(
+        waitFor(late, 'open', { timeoutMs: WAIT_MS, failOn: ['error'], label: 'late client' }),
+      ).rejects.toThrow(/ECONNREFUSED/);
       lingering.destroy();
       await closing;
     } finally {
@@ -146,9 +149,11 @@ async function rawUpgrade(url: string): Promise<Socket> {
     },
   });
   req.end();
-  const [response, socket] = await nextEvent<[IncomingMessage, Socket]>(req, 'upgrade', {
-    what: 'raw upgrade',
-  });
+  const [response, socket] = (await waitForArgs(req, 'upgrade', {
+    timeoutMs: WAIT_MS,
+    failOn: ['error'],
+    label: 'raw upgrade',
+  })) as [IncomingMessage, Socket];
   expect(response.statusCode).toBe(101);
   return socket;
 }

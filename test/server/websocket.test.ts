@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachWebSockets, type WebSocketHandler } from '../../server/websocket.js';
-import { Clients, closeOf, nextEvent, nextMessage, refusalOf } from '../helpers/ws-clients.js';
+import { waitFor } from '../helpers/next-event.js';
+import { Clients, closeOf, nextMessage, refusalOf, WAIT_MS } from '../helpers/ws-clients.js';
 
 describe('attachWebSockets()', () => {
   let httpServer: Server | undefined;
@@ -31,7 +32,7 @@ describe('attachWebSockets()', () => {
     });
     layer.route(path, handler);
     httpServer.listen(0, '127.0.0.1');
-    await nextEvent(httpServer, 'listening', { what: 'http server' });
+    await waitFor(httpServer, 'listening', { timeoutMs: WAIT_MS, failOn: ['error'], label: 'http server' });
     const address = httpServer.address();
     if (typeof address !== 'object' || address === null) throw new Error('no address');
     return `ws://127.0.0.1:${address.port}`;
