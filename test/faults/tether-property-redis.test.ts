@@ -25,9 +25,15 @@ import WS from 'ws';
 import type { TetherSession } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
+import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
-import { describePayloads, type Payload, payloads, settle } from '../helpers/property-payloads.js';
+import {
+  type CommonAction,
+  commonActions,
+  describePayloads,
+  type Payload,
+  performFault,
+} from '../helpers/property-payloads.js';
 import { type ClusterNode, type RedisCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { MiniTetherClient } from '../helpers/tether-wire.js';
@@ -38,32 +44,14 @@ const NODES = 3;
 const REPLY = '\u0000r';
 
 type Action =
-  | { kind: 'client-send'; payloads: Payload[] }
-  | { kind: 'server-send'; payloads: Payload[] }
-  | { kind: 'terminate' }
-  | { kind: 'reset' }
-  | { kind: 'cut'; direction: Direction }
-  | { kind: 'reconnect' }
-  | { kind: 'pause' }
+  | CommonAction
   /** Kills the node holding the session, or another one, and starts a new node in its place. */
   | { kind: 'crash'; node: 'holder' | 'other' };
 
-const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'client-send' as const, payloads: p })) },
-  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'server-send' as const, payloads: p })) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'terminate' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom('up', 'down').map((direction) => ({ kind: 'cut' as const, direction })),
-  },
-  { weight: 2, arbitrary: fc.constant({ kind: 'reconnect' as const }) },
-  { weight: 2, arbitrary: fc.constant({ kind: 'pause' as const }) },
-  {
-    weight: 2,
-    arbitrary: fc.constantFrom('holder', 'other').map((node) => ({ kind: 'crash' as const, node })),
-  },
-);
+const action: fc.Arbitrary<Action> = fc.oneof<Array<fc.WeightedArbitrary<Action>>>(...commonActions, {
+  weight: 2,
+  arbitrary: fc.constantFrom('holder', 'other').map((node) => ({ kind: 'crash' as const, node })),
+});
 
 /** A message the test handed to `session.send()`. */
 interface Sent {
@@ -159,21 +147,6 @@ async function perform(
           side.sent.push({ tag, payload: message, session, maybeLost: false });
         }
         break;
-      case 'terminate':
-        client.terminate();
-        break;
-      case 'reset':
-        proxy.resetAll();
-        break;
-      case 'cut':
-        proxy.cutMidFrame(step.direction);
-        break;
-      case 'reconnect':
-        await client.reconnect();
-        break;
-      case 'pause':
-        await settle();
-        break;
       case 'crash': {
         const holder = side.holder?.alive ? side.holder : undefined;
         const victim =
@@ -184,6 +157,8 @@ async function perform(
         await cluster.crash(victim);
         break;
       }
+      default:
+        await performFault(step, client, proxy);
     }
   }
 }

@@ -17,33 +17,21 @@ import WS from 'ws';
 import type { TetherSession } from '../../adapter/index.js';
 import { exactlyOnce } from '../../client/exactly-once/index.js';
 import { WebSocketClient, type WebSocketConstructor } from '../../client/index.js';
-import { createFaultProxy, type Direction, type FaultProxy } from '../helpers/fault-proxy.js';
+import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { waitUntil } from '../helpers/next-event.js';
-import { describePayloads, type Payload, payloads, settle } from '../helpers/property-payloads.js';
+import {
+  type CommonAction,
+  commonActions,
+  describePayloads,
+  type Payload,
+  performFault,
+} from '../helpers/property-payloads.js';
 import { type Served, serve, teardown } from '../helpers/tether-server.js';
 import { MiniTetherClient } from '../helpers/tether-wire.js';
 
-type Action =
-  | { kind: 'client-send'; payloads: Payload[] }
-  | { kind: 'server-send'; payloads: Payload[] }
-  | { kind: 'terminate' }
-  | { kind: 'reset' }
-  | { kind: 'cut'; direction: Direction }
-  | { kind: 'reconnect' }
-  | { kind: 'pause' };
+type Action = CommonAction;
 
-const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'client-send' as const, payloads: p })) },
-  { weight: 4, arbitrary: payloads.map((p) => ({ kind: 'server-send' as const, payloads: p })) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'terminate' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'reset' as const }) },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom('up', 'down').map((direction) => ({ kind: 'cut' as const, direction })),
-  },
-  { weight: 2, arbitrary: fc.constant({ kind: 'reconnect' as const }) },
-  { weight: 2, arbitrary: fc.constant({ kind: 'pause' as const }) },
-);
+const action: fc.Arbitrary<Action> = fc.oneof(...commonActions);
 
 interface ServerSide {
   session: TetherSession | undefined;
@@ -85,21 +73,8 @@ async function perform(
           side.sent.push(p);
         }
         break;
-      case 'terminate':
-        client.terminate();
-        break;
-      case 'reset':
-        proxy.resetAll();
-        break;
-      case 'cut':
-        proxy.cutMidFrame(step.direction);
-        break;
-      case 'reconnect':
-        await client.reconnect();
-        break;
-      case 'pause':
-        await settle();
-        break;
+      default:
+        await performFault(step, client, proxy);
     }
   }
 }
