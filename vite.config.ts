@@ -119,6 +119,21 @@ export default defineConfig(({ mode, command }) => ({
       {
         extends: true,
         test: {
+          // What the adapter keeps alive, read after forced full collections: its own forked
+          // worker with --expose-gc, one file at a time, nothing else allocating beside it.
+          name: 'memory',
+          environment: 'node',
+          include: ['test/memory/**/*.test.ts'],
+          pool: 'forks',
+          execArgv: ['--expose-gc'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           environment: 'node',
           include: ['test/e2e/**/*.test.ts'],

@@ -1,4 +1,5 @@
 import { TetherServerError } from './errors.js';
+import { Fifo } from './fifo.js';
 import type {
   ClaimRequest,
   ClaimResult,
@@ -36,17 +37,20 @@ interface Entry {
   sent: number;
   acked: number;
   written: number;
-  /** Unacknowledged payloads; `pending[head]` has seq `acked + 1`. `sizes[i]`: bytes of `pending[i]`. */
-  pending: StoredPayload[];
-  sizes: number[];
-  head: number;
-  /** Payload bytes from `head` on. */
+  /**
+   * Unacknowledged payloads with their sizes, the first one seq `acked + 1`; an acknowledged one
+   * is unreachable from here at once (see Fifo).
+   */
+  pending: Fifo<Pending>;
+  /** Payload bytes in `pending`. */
   bytes: number;
   expiresAt: number;
 }
 
-/** Compact a session's pending array once this many acknowledged payloads sit before its head. */
-const COMPACT_AFTER = 1024;
+interface Pending {
+  readonly payload: StoredPayload;
+  readonly size: number;
+}
 
 /**
  * The default store: sessions in this process's memory, as the adapter always kept them. Writes
@@ -103,9 +107,7 @@ class MemoryStore implements SessionStore {
         sent: 0,
         acked: 0,
         written: 0,
-        pending: [],
-        sizes: [],
-        head: 0,
+        pending: new Fifo<Pending>(),
         bytes: 0,
         expiresAt: this.now() + ttl,
       });
@@ -119,7 +121,8 @@ class MemoryStore implements SessionStore {
     // The new owner resends everything pending at once.
     entry.written = entry.sent;
     const { recv, sent, acked, written } = entry;
-    return { status: 'resumed', recv, sent, acked, written, pending: entry.pending.slice(entry.head) };
+    const pending = entry.pending.toArray().map((item) => item.payload);
+    return { status: 'resumed', recv, sent, acked, written, pending };
   }
 
   commit(sid: string, owner: string, batch: SessionBatch): CommitResult {
@@ -136,8 +139,9 @@ class MemoryStore implements SessionStore {
       }
     }
     entry.recv = Math.max(entry.recv, batch.recv);
-    for (const payload of batch.append) entry.pending.push(payload);
-    for (const size of sizes) entry.sizes.push(size);
+    for (let i = 0; i < sizes.length; i++) {
+      entry.pending.push({ payload: batch.append[i] as StoredPayload, size: sizes[i] as number });
+    }
     entry.sent += batch.append.length;
     entry.bytes += sum(sizes);
     this.#bufferedBytes += sum(sizes);
@@ -202,7 +206,7 @@ class MemoryStore implements SessionStore {
     let bytes = 0;
     const stored = entry.sent - entry.acked;
     for (let n = 0; n < Math.min(seq, entry.sent + appended.length) - entry.acked; n++) {
-      bytes += n < stored ? (entry.sizes[entry.head + n] as number) : (appended[n - stored] as number);
+      bytes += n < stored ? (entry.pending.at(n)?.size as number) : (appended[n - stored] as number);
     }
     return bytes;
   }
@@ -212,16 +216,10 @@ class MemoryStore implements SessionStore {
     if (seq <= entry.acked) return;
     const count = Math.min(seq, entry.sent) - entry.acked;
     let dropped = 0;
-    for (let n = 0; n < count; n++) dropped += entry.sizes[entry.head + n] as number;
+    for (let n = 0; n < count; n++) dropped += entry.pending.shift()?.size as number;
     entry.bytes -= dropped;
     this.#bufferedBytes -= dropped;
-    entry.head += count;
     entry.acked += count;
-    if (entry.head >= COMPACT_AFTER && entry.head * 2 >= entry.pending.length) {
-      entry.pending = entry.pending.slice(entry.head);
-      entry.sizes = entry.sizes.slice(entry.head);
-      entry.head = 0;
-    }
   }
 }
 

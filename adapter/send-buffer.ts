@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.js';
+
 /** One sent message, kept until the peer acknowledges it. */
 export interface Outbound {
   readonly seq: number;
@@ -7,21 +9,18 @@ export interface Outbound {
   readonly bytes: number;
 }
 
-/** Compact the backing array once this many acknowledged entries sit before the head. */
-const COMPACT_AFTER = 1024;
-
 /**
- * The FIFO of unacknowledged messages of one session, in seq order. Acks remove from the front;
- * the head index makes that O(1) per message instead of `Array.shift()`'s O(n).
+ * The FIFO of unacknowledged messages of one session, in seq order. Acks remove from the front,
+ * and what they remove is unreachable from here at once (see Fifo): every byte this buffer keeps
+ * alive is one its `bytes` counts.
  */
 export class SendBuffer {
-  #items: Outbound[] = [];
-  #head = 0;
+  readonly #items = new Fifo<Outbound>();
   #bytes = 0;
 
   /** Messages held. */
   get count(): number {
-    return this.#items.length - this.#head;
+    return this.#items.size;
   }
 
   /** Payload bytes held. */
@@ -36,29 +35,20 @@ export class SendBuffer {
 
   /** Drops every message with seq ≤ `seq` (a cumulative acknowledgement). */
   dropThrough(seq: number): void {
-    while (this.#head < this.#items.length) {
-      const item = this.#items[this.#head];
-      if (item === undefined || item.seq > seq) break;
+    for (let item = this.#items.at(0); item !== undefined && item.seq <= seq; item = this.#items.at(0)) {
+      this.#items.shift();
       this.#bytes -= item.bytes;
-      this.#head += 1;
-    }
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
     }
   }
 
   /** The messages held, oldest first. */
   entries(): Outbound[] {
-    return this.#items.slice(this.#head);
+    return this.#items.toArray();
   }
 
   /** Empties the buffer and returns what it held, oldest first. */
   drain(): Outbound[] {
-    const items = this.entries();
-    this.#items = [];
-    this.#head = 0;
     this.#bytes = 0;
-    return items;
+    return this.#items.clear();
   }
 }
