@@ -255,6 +255,12 @@ class Adapter implements TetherServer {
       if (error !== undefined) connection.fail(error);
       return;
     }
+    // Refused before the store is asked when this server could not hold one more session: a claim
+    // would first take the session from the server holding it (fencing it), for nothing.
+    if (existing === undefined && !this.#sessions.canMakeRoom()) {
+      this.#refuse(connection, 'max-sessions', sid);
+      return;
+    }
     const owner = randomUUID();
     const keyHash = key === undefined ? '' : hashKey(key);
     let claim: ClaimResult | Promise<ClaimResult>;

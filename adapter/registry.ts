@@ -80,6 +80,11 @@ export class SessionRegistry {
     return this.#sessions.size < this.maxSessions;
   }
 
+  /** Whether `makeRoom()` would succeed: fewer than `maxSessions` are held, or one is detached. */
+  canMakeRoom(): boolean {
+    return this.#sessions.size < this.maxSessions || this.#longestDetached(() => true) !== undefined;
+  }
+
   add(session: Session): void {
     this.#sessions.set(session.id, session);
   }

@@ -19,8 +19,11 @@
  * - `<prefix>{#counts}:index`, a sorted set: every session that may exist, score the time (Redis's
  *   clock on that node) at which to look at it again; its size is what `maxSessions` bounds;
  * - `<prefix>{#counts}:ver`, `:settled`, `:owner`, `:reserved`, hashes keyed by sid: the version
- *   of its latest claim (bumped by every claim), the version of the claim that last settled it,
- *   that claim's owner token, and the payload bytes reserved for it;
+ *   of its latest claim (bumped by every claim that passed PEEK), the version of the claim that
+ *   last settled it, that claim's owner token, and the payload bytes reserved for it;
+ * - `<prefix>{#counts}:withdrawn`, a hash keyed by sid: `<ver>:<held>` when the claim of version
+ *   `ver` was refused by CLAIM after all (WITHDRAW): until another claim comes, `ver` stands for
+ *   `held`, the version of the session that refused it, so that session's UNINDEX still applies;
  * - `<prefix>{#counts}:bytes`, the sum of the reservations, what `maxTotalBufferedBytes` bounds.
  *
  * The counts are kept by separate scripts, in an order that makes them over-count, never
@@ -29,6 +32,14 @@
  * that stores them and released after the one that drops them. A node that dies between two of
  * them leaves the counts too high, never too low; SETTLE (after every claim) and UNINDEX (when the
  * session ends, or is found gone) put them right.
+ *
+ * A hello that is refused (wrong key, impossible recv) must change nothing of the session it names
+ * (issue 23: session ids are public, and a refused hello that bumped the version made the
+ * session's UNINDEX a no-op, so the session stayed counted for its whole time to live). PEEK
+ * refuses it before anything is written. Only if the session appears between PEEK and CLAIM (a
+ * race of two first hellos for one id) does CLAIM refuse a claim already listed; WITHDRAW then
+ * makes its version stand for the session's, and the store unlists the session itself if it
+ * ended meanwhile.
  */
 import { createHash } from 'node:crypto';
 
@@ -79,9 +90,22 @@ end
 // ---- Scripts of one session: KEYS[1] its state hash, KEYS[2] its outbox list. ----
 
 /**
- * ARGV: owner, peerRecv, ttl, keyHash, ver (from ENLIST). Reply: {'created'} | {'wrong-key'} |
- * {'refused'} | {'resumed', bytes, recv, sent, acked, written, payload...} (`bytes`: what is
- * buffered after the hello's ack).
+ * Before anything is counted, read only. ARGV: peerRecv, keyHash. Reply: 'absent', 'ok' (CLAIM
+ * would resume it), 'wrong-key' or 'refused' (CLAIM would refuse it: the claim stops here).
+ */
+export const PEEK = script(`
+local f = redis.call('HMGET', KEYS[1], 'key', 'acked', 'written')
+if not f[1] then return 'absent' end
+if f[1] ~= '' and f[1] ~= ARGV[2] then return 'wrong-key' end
+local peer = tonumber(ARGV[1])
+if peer < tonumber(f[2]) or peer > tonumber(f[3]) then return 'refused' end
+return 'ok'
+`);
+
+/**
+ * ARGV: owner, peerRecv, ttl, keyHash, ver (from ENLIST). Reply: {'created'} | {'wrong-key', held}
+ * | {'refused', held} (`held`: the version of the session, which is left as it was) | {'resumed',
+ * bytes, recv, sent, acked, written, payload...} (`bytes`: what is buffered after the hello's ack).
  */
 export const CLAIM = script(`
 local s, o = KEYS[1], KEYS[2]
@@ -92,11 +116,11 @@ if redis.call('EXISTS', s) == 0 then
   keep(s, ttl)
   return {'created'}
 end
-local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written', 'key', 'bytes')
+local f = redis.call('HMGET', s, 'recv', 'sent', 'acked', 'written', 'key', 'bytes', 'ver')
 local recv, sent, acked, written = tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])
 local bytes = tonumber(f[6])
-if f[5] ~= '' and f[5] ~= key then return {'wrong-key'} end
-if peer < acked or peer > written then return {'refused'} end
+if f[5] ~= '' and f[5] ~= key then return {'wrong-key', f[7]} end
+if peer < acked or peer > written then return {'refused', f[7]} end
 if peer > acked then
   bytes = bytes - sum(redis.call('LRANGE', o, 0, peer - acked - 1))
   redis.call('LTRIM', o, peer - acked, -1)
@@ -177,10 +201,10 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return reply
 `);
 
-// ---- Store-wide scripts: KEYS = the index, the byte total, and the hashes ver, settled, owner, bytes. ----
+// ---- Store-wide scripts: KEYS = the index, the byte total, and the hashes ver, settled, owner, reserved, withdrawn. ----
 
 const COUNTS = `
-local index, total, vers, settled, owners, reserved = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local index, total, vers, settled, owners, reserved, withdrawn = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 `;
 
 /**
@@ -196,7 +220,20 @@ if not score then
   status = 'added'
 end
 if not score or tonumber(score) < now() + ttl then redis.call('ZADD', index, now() + ttl, sid) end
+redis.call('HDEL', withdrawn, sid)
 return {status, redis.call('HINCRBY', vers, sid, 1)}
+`);
+
+/**
+ * After CLAIM refused a claim ENLIST had listed (the session appeared after PEEK). ARGV: sid, ver
+ * (the claim's), held (the refusing session's version). Unless a newer claim came since, `ver`
+ * stands for `held` in UNINDEX, so the session's own unlisting still applies. Reply: 1, or 0.
+ */
+export const WITHDRAW = script(`${COUNTS}
+local sid = ARGV[1]
+if (redis.call('HGET', vers, sid) or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', withdrawn, sid, ARGV[2] .. ':' .. ARGV[3])
+return 1
 `);
 
 /**
@@ -237,11 +274,13 @@ return 1
 /**
  * After a session's keys are gone. ARGV: sid, ver (of the incarnation that went). Unlists it and
  * releases its reservation, unless a newer claim listed it since (then that claim's session is
- * counted, and this changes nothing). Reply: 1, or 0.
+ * counted, and this changes nothing); a withdrawn claim is not one (see WITHDRAW). Reply: 1, or 0.
  */
 export const UNINDEX = script(`${COUNTS}
 local sid = ARGV[1]
-if (redis.call('HGET', vers, sid) or '') ~= ARGV[2] then return 0 end
+local latest = redis.call('HGET', vers, sid) or ''
+if latest ~= ARGV[2] and redis.call('HGET', withdrawn, sid) ~= latest .. ':' .. ARGV[2] then return 0 end
+redis.call('HDEL', withdrawn, sid)
 redis.call('INCRBY', total, 0 - (tonumber(redis.call('HGET', reserved, sid)) or 0))
 redis.call('HDEL', vers, sid)
 redis.call('HDEL', settled, sid)

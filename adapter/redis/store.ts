@@ -17,6 +17,7 @@ import {
   DUE,
   ENLIST,
   KEEP_ALIVE,
+  PEEK,
   REAP,
   RECHECK_MS,
   REINDEX,
@@ -24,6 +25,7 @@ import {
   type Script,
   SETTLE,
   UNINDEX,
+  WITHDRAW,
 } from './scripts.js';
 
 /**
@@ -174,7 +176,9 @@ class RedisStore implements SessionStore {
     private readonly timeout: number,
   ) {
     const tag = `${prefix}{#counts}`;
-    this.#counts = ['index', 'bytes', 'ver', 'settled', 'owner', 'reserved'].map((name) => `${tag}:${name}`);
+    this.#counts = ['index', 'bytes', 'ver', 'settled', 'owner', 'reserved', 'withdrawn'].map(
+      (name) => `${tag}:${name}`,
+    );
     this.#maxSessions = Number.isFinite(maxSessions) ? String(maxSessions) : '-1';
     this.#maxBytes = Number.isFinite(maxTotalBufferedBytes) ? String(maxTotalBufferedBytes) : '-1';
     this.#send = isCluster(client)
@@ -183,18 +187,26 @@ class RedisStore implements SessionStore {
   }
 
   /**
-   * Listed first (within `maxSessions`), then claimed, then settled: the session is counted
-   * before it exists, and the claim's owner is the one whose byte reservations count.
+   * Looked at first (a hello the claim would refuse is refused here, before anything is counted
+   * or changed), then listed (within `maxSessions`), then claimed, then settled: the session is
+   * counted before it exists, and the claim's owner is the one whose byte reservations count.
    */
   async claim({ sid, owner, peerRecv, ttl, keyHash }: ClaimRequest): Promise<ClaimResult> {
+    const keys = this.#keys(sid);
+    const seen = String(await this.#run(PEEK, keys, [String(peerRecv), keyHash]));
+    if (seen === 'wrong-key' || seen === 'refused') return { status: seen };
+    if (seen !== 'absent' && seen !== 'ok') throw unexpected('PEEK', seen);
     const listed = (await this.#counted(ENLIST, [sid, String(ttl), this.#maxSessions])) as unknown[];
     if (listed[0] === 'full') return { status: 'full' };
     const ver = String(listed[1]);
     if (listed[0] !== 'listed' && listed[0] !== 'added') throw unexpected('ENLIST', listed);
     const args = [owner, String(peerRecv), String(ttl), keyHash, ver];
-    const reply = (await this.#run(CLAIM, this.#keys(sid), args, true)) as Array<Buffer | number> | undefined;
+    const reply = (await this.#run(CLAIM, keys, args, true)) as Array<Buffer | number> | undefined;
     const status = String(reply?.[0]);
-    if (status === 'refused' || status === 'wrong-key') return { status };
+    if (status === 'refused' || status === 'wrong-key') {
+      await this.#withdraw(sid, ver, String(reply?.[1])).catch(() => {}); // failing: counted high, until reaped
+      return { status };
+    }
     if (status === 'created') {
       await this.#counted(SETTLE, [sid, ver, owner, '0']);
       return { status };
@@ -304,6 +316,17 @@ class RedisStore implements SessionStore {
     if (status !== 'reaped') throw unexpected('REAP', reply);
     await this.#counted(UNINDEX, [sid, String(reply[1])]).catch(() => {}); // else: gone, next look
     return { sid, undelivered: reply.slice(2).map((item) => decodePayload(item as Buffer)) };
+  }
+
+  /**
+   * CLAIM refused a claim that ENLIST had listed as version `ver` (the session appeared after
+   * PEEK): the counts go back to what the refusing session, version `held`, left them. If that
+   * session ended meanwhile, its UNINDEX found `ver` newer and did nothing: it is done here.
+   */
+  async #withdraw(sid: string, ver: string, held: string): Promise<void> {
+    if ((await this.#counted(WITHDRAW, [sid, ver, held])) !== 1) return; // a newer claim settles it
+    const [state] = this.#keys(sid) as [string];
+    if (Number(await this.#call(state, ['EXISTS', state])) === 0) await this.#counted(UNINDEX, [sid, held]);
   }
 
   /** A change of the session's reservation, not waited for: failing, it leaves the count too high. */

@@ -8,7 +8,7 @@ import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../adapter/memory-store.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
-import { ADJUST, ENLIST, REAP_GRACE_MS } from '../../adapter/redis/scripts.js';
+import { ADJUST, ENLIST, REAP_GRACE_MS, WITHDRAW } from '../../adapter/redis/scripts.js';
 import type { SessionBatch, SessionStore } from '../../adapter/store.js';
 import { waitUntil } from '../helpers/next-event.js';
 import { type RedisClusterServers, startRedisClusterServers } from '../helpers/redis-cluster-server.js';
@@ -278,6 +278,32 @@ describe.each(stores)('%s session store', (_name, makeStore, run) => {
     },
   );
 
+  it.runIf(run)(
+    'counts nothing for a refused claim (wrong key, impossible recv): the session it named ends, and its session and bytes with it',
+    async () => {
+      const store = makeStore({ maxSessions: 1, maxTotalBufferedBytes: 5 });
+      await store.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: 'aa11' });
+      expect(await store.commit('s', 'a', batch({ written: 1, append: ['abc'] }))).toBe('stored');
+      expect(await store.claim({ sid: 's', owner: 'x', peerRecv: 0, ttl: TTL, keyHash: 'bb22' })).toEqual({
+        status: 'wrong-key',
+      });
+      expect(await store.claim({ sid: 's', owner: 'y', peerRecv: 2, ttl: TTL, keyHash: 'aa11' })).toEqual({
+        status: 'refused',
+      });
+      expect(await store.stats()).toEqual({ sessions: 1, bufferedBytes: 3 });
+      expect(await store.remove('s', 'a')).toBe(true);
+      await waitUntil(async () => (await store.stats()).sessions === 0, {
+        timeoutMs: 2000,
+        message: 'the removed session to be counted gone',
+      });
+      expect(await store.stats()).toEqual({ sessions: 0, bufferedBytes: 0 });
+      expect(await store.claim({ sid: 't', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+        status: 'created',
+      });
+      expect(await store.commit('t', 'b', batch({ written: 1, append: ['abcd'] }))).toBe('stored');
+    },
+  );
+
   it.runIf(run)('refuses a new session beyond maxSessions and counts the sessions it holds', async () => {
     const store = makeStore({ maxSessions: 2 });
     expect(await store.claim({ sid: 'one', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
@@ -451,7 +477,7 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
 
   it('runs high, never low, when a server dies between two steps, and puts it right: the next claim settles its bytes, reap() unlists a session never created', async () => {
     const keyPrefix = 'drift:';
-    const counts = ['index', 'bytes', 'ver', 'settled', 'owner', 'reserved'].map(
+    const counts = ['index', 'bytes', 'ver', 'settled', 'owner', 'reserved', 'withdrawn'].map(
       (name) => `${keyPrefix}{#counts}:${name}`,
     );
     const step = (script: { source: string }, args: string[]) =>
@@ -484,6 +510,64 @@ describe.runIf(RUN_REDIS)('redis session store', () => {
       },
       { timeoutMs: 2000, message: 'the session never created to be unlisted' },
     );
+  });
+
+  /**
+   * A client that runs `hooks[sha]` once, just before the first call of that script: another
+   * server's steps land exactly between two of this store's.
+   */
+  function interleaved(hooks: Map<string, () => Promise<void>>) {
+    return {
+      async sendCommand(args: ReadonlyArray<string | Buffer>, options?: object) {
+        const hook = args[0] === 'EVALSHA' ? hooks.get(String(args[1])) : undefined;
+        if (hook !== undefined) {
+          hooks.delete(String(args[1]));
+          await hook();
+        }
+        return redisClient().sendCommand(args as Array<string | Buffer>, options);
+      },
+    };
+  }
+
+  it('leaves the counts to the session when a first hello for its id is refused after being listed (the session appeared after PEEK)', async () => {
+    const keyPrefix = 'appeared:';
+    const legit = createRedisStore({ client: redisClient(), keyPrefix, maxSessions: 1 });
+    const hooks = new Map<string, () => Promise<void>>();
+    const late = createRedisStore({ client: interleaved(hooks), keyPrefix, maxSessions: 1 });
+    // The late hello found no session (PEEK); the legitimate one is created before it is listed.
+    hooks.set(ENLIST.sha, async () => {
+      expect(await legit.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: 'aa11' })).toEqual({
+        status: 'created',
+      });
+    });
+    expect(await late.claim({ sid: 's', owner: 'x', peerRecv: 0, ttl: TTL, keyHash: 'bb22' })).toEqual({
+      status: 'wrong-key',
+    });
+    expect(await legit.stats()).toEqual({ sessions: 1, bufferedBytes: 0 });
+    expect(await legit.remove('s', 'a')).toBe(true);
+    expect(await legit.stats()).toEqual({ sessions: 0, bufferedBytes: 0 });
+    expect(await legit.claim({ sid: 't', owner: 'b', peerRecv: 0, ttl: TTL, keyHash: '' })).toEqual({
+      status: 'created',
+    });
+  });
+
+  it('unlists a session that ended while a claim it refused was still listed (its own unlisting then did nothing)', async () => {
+    const keyPrefix = 'ended-meanwhile:';
+    const legit = createRedisStore({ client: redisClient(), keyPrefix, maxSessions: 1 });
+    const hooks = new Map<string, () => Promise<void>>();
+    const late = createRedisStore({ client: interleaved(hooks), keyPrefix, maxSessions: 1 });
+    hooks.set(ENLIST.sha, async () => {
+      await legit.claim({ sid: 's', owner: 'a', peerRecv: 0, ttl: TTL, keyHash: 'aa11' });
+    });
+    // CLAIM refused the late hello; the session ends before the late claim withdraws.
+    hooks.set(WITHDRAW.sha, async () => {
+      expect(await legit.remove('s', 'a')).toBe(true);
+      expect(await legit.stats()).toEqual({ sessions: 1, bufferedBytes: 0 }); // the late claim's listing
+    });
+    expect(await late.claim({ sid: 's', owner: 'x', peerRecv: 0, ttl: TTL, keyHash: 'bb22' })).toEqual({
+      status: 'wrong-key',
+    });
+    expect(await legit.stats()).toEqual({ sessions: 0, bufferedBytes: 0 });
   });
 
   it('never lets concurrent writers of two servers take the bytes buffered over maxTotalBufferedBytes', async () => {
