@@ -224,9 +224,10 @@ export function normalizeOptions<In, Out>(
   const resolved = resolve(defaults, withHeartbeat, '', false) as ResolvedOptions<In, Out>;
   const protocols = given.protocols ?? [];
   const list = typeof protocols === 'string' ? [protocols] : protocols;
-  // Subprotocols are HTTP tokens (RFC 6455 §4.1); a browser would throw a SyntaxError later.
-  if (!Array.isArray(list) || list.some((p) => !/^[\w!#$%&'*+.^`|~-]+$/.test(p))) {
-    throw invalid('option', 'protocols', protocols, 'a subprotocol token or an array of them');
+  // Subprotocols are HTTP tokens (RFC 6455 §4.1), each offered once (WHATWG WebSocket constructor,
+  // step 6); a browser would throw a SyntaxError, and the class would fail every attempt.
+  if (!Array.isArray(list) || list.some((p, i) => !/^[\w!#$%&'*+.^`|~-]+$/.test(p) || list.indexOf(p) < i)) {
+    throw invalid('option', 'protocols', protocols, 'distinct subprotocol tokens');
   }
   const { reconnect, heartbeat } = resolved;
   if (reconnect && reconnect.maxDelay < reconnect.minDelay) {

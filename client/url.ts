@@ -21,8 +21,9 @@ export function resolveUrl(input: unknown, name = 'url'): string {
   const scheme = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' }[url.protocol];
   if (!scheme)
     throw invalid('argument', name, String(input), 'a URL with scheme ws:, wss:, http: or https:', true);
-  // RFC 6455 §3: WebSocket URIs have no fragment; browsers throw on one, so say so here.
-  if (url.hash) throw invalid('argument', name, String(input), 'a URL without a #fragment');
+  // RFC 6455 §3: WebSocket URIs have no fragment; browsers throw on one, so say so here. An empty
+  // one (`ws://host/#`) counts: `url.hash` is '' then, but `href` keeps the '#' (only a fragment has one).
+  if (url.href.includes('#')) throw invalid('argument', name, String(input), 'a URL without a #fragment');
   url.protocol = scheme;
   return url.href;
 }

@@ -1,5 +1,5 @@
-import type { ClientOptions, CloseInfo } from 'tether-ws';
-import { TetherTypeError } from 'tether-ws';
+import type { ClientOptions, CloseInfo, SocketBinaryType } from 'tether-ws';
+import { DEFAULT_OPTIONS, TetherTypeError } from 'tether-ws';
 
 /**
  * The option names of reconnecting-websocket and partysocket that mean the same as one of
@@ -42,7 +42,17 @@ export interface PeerOptions {
   maxEnqueuedMessages?: number;
   /** The opposite of `autoOpen`: do not connect until `reconnect()`. @default false */
   startClosed?: boolean;
+  /**
+   * Accepted and ignored: this class does not log (docs/websocket.md, "What differs"). Listen to
+   * `socket.client`'s `state` and `reconnecting` events for what the peers' debug lines show.
+   */
+  debug?: boolean;
+  /** partysocket's logger for `debug`: accepted and ignored, as `debug` is. */
+  debugLogger?: (...args: unknown[]) => void;
 }
+
+/** `binaryType` values: the standard's two, and in Node (where there is a `Buffer`) `ws`'s `'nodebuffer'` and `'fragments'`. */
+export type TetherBinaryType = SocketBinaryType | 'nodebuffer' | 'fragments';
 
 /**
  * Every option of `WebSocketClient` except `codec` (a `WebSocket` delivers raw data) and
@@ -50,7 +60,12 @@ export interface PeerOptions {
  * `autoOpen` defaults to `true` here: a `WebSocket` connects when it is constructed.
  * `binaryType` is the initial value of the `binaryType` property.
  */
-export interface TetherWebSocketOptions extends Omit<ClientOptions, 'codec' | 'protocols'>, PeerOptions {}
+export interface TetherWebSocketOptions
+  extends Omit<ClientOptions, 'codec' | 'protocols' | 'binaryType'>,
+    PeerOptions {
+  /** The initial value of the `binaryType` property. @default 'blob' */
+  binaryType?: TetherBinaryType;
+}
 
 type Group = Record<string, unknown>;
 
@@ -58,12 +73,15 @@ type Group = Record<string, unknown>;
  * Translates the peers' names into tether-ws's and applies this class's own default (`autoOpen`).
  * Values are not checked here: `WebSocketClient` validates the result once and names the option.
  * A peer's reconnect option is left alone when `reconnect` is `false` (there are no delays to set)
- * or invalid (the client rejects it).
+ * or invalid (the client rejects it). The peers' `debug` and `debugLogger`, which this class
+ * accepts and ignores, are taken out, so the client sees only its own options (`binaryType` is
+ * overridden by the class).
  */
 export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptions {
   if (typeof input !== 'object' || !input)
     throw new TetherTypeError('argument', 'options', input, 'an object');
-  const out: Group = { ...input };
+  const { debug: _debug, debugLogger: _logger, ...rest } = input;
+  const out: Group = rest;
   for (const [peer, path] of Object.entries(PEER_OPTIONS)) {
     const value = out[peer];
     const [group, key] = path.split('.') as [string, string?];
@@ -77,6 +95,12 @@ export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptio
       throw new TetherTypeError('option', peer, value, `not both it and "${path}" (the same option)`);
     target[key ?? group] = peer === 'startClosed' ? !value : value;
     if (key === 'maxMessages') target.overflow ??= 'drop-newest';
+    // The peers take a maximum alone below their default minimum (`{ maxReconnectionDelay: 200 }`)
+    // and cap every delay at it. A minimum equal to the maximum gives that schedule exactly (each
+    // delay is min(max, min × factor^(n−1))) without loosening the client's own check that
+    // `reconnect.maxDelay` is at least `reconnect.minDelay` when both are given.
+    if (key === 'maxDelay' && (value as number) < DEFAULT_OPTIONS.reconnect.minDelay)
+      target.minDelay ??= value;
   }
   out.autoOpen ??= true;
   return out;

@@ -10,7 +10,7 @@ import type {
   WebSocketLike,
 } from 'tether-ws';
 import { TetherRangeError, TetherTypeError, WebSocketClient } from 'tether-ws';
-import type { TetherWebSocketOptions } from './options.js';
+import type { TetherBinaryType, TetherWebSocketOptions } from './options.js';
 import { toClientOptions } from './options.js';
 
 // The event types are written out (as the core's WebSocketLike is) rather than taken from the DOM
@@ -53,6 +53,15 @@ export interface TetherWebSocketEventMap {
   error: WebSocketErrorEvent;
   drop: DropEvent;
 }
+
+/**
+ * The platform's `WebSocket` when this module loads: the one exception to reading the global at
+ * each attempt, for a page that later replaces the global with this class (see `capture`).
+ */
+const PLATFORM = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+
+/** `binaryType`'s values: the standard's, then `ws`'s, accepted where there is a `Buffer` (Node). */
+const BINARY_TYPES: TetherBinaryType[] = ['blob', 'arraybuffer', 'nodebuffer', 'fragments'];
 
 type Handler<E> = ((event: E) => unknown) | null;
 
@@ -100,8 +109,9 @@ export class TetherWebSocket extends EventTarget {
   onerror: Handler<WebSocketErrorEvent> = null;
 
   readonly #client: WebSocketClient;
-  readonly #autoOpen: boolean;
-  #binaryType: SocketBinaryType = 'blob';
+  /** Whether the client was told to connect on its own (toClientOptions defaults it to true; the client validates it). */
+  readonly #autoOpen: boolean | undefined;
+  #binaryType: TetherBinaryType = 'blob';
   /** The latest socket the client made, for the properties the client does not expose (`extensions`). */
   #socket: (WebSocketLike & { extensions?: string }) | undefined;
   /** The state before the current one: a `close` from `reconnecting` has no connection of its own. */
@@ -125,24 +135,29 @@ export class TetherWebSocket extends EventTarget {
    * @throws TetherTypeError / TetherRangeError for a bad URL, protocol, option or `binaryType`, or
    *   when there is no `WebSocket` to build on (pass the `WebSocket` option, e.g. `ws` in Node).
    */
-  constructor(url: UrlProvider, protocols?: string | string[], options?: TetherWebSocketOptions) {
+  constructor(url: UrlProvider, protocols?: string | string[] | null, options?: TetherWebSocketOptions) {
     super();
     const settings = toClientOptions(options);
-    const Socket = settings.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (typeof Socket !== 'function')
+    const global = globalThis as { WebSocket?: WebSocketConstructor; Buffer?: unknown };
+    if (typeof (settings.WebSocket ?? global.WebSocket) !== 'function')
       throw new TetherTypeError(
         'option',
         'WebSocket',
-        Socket,
+        settings.WebSocket,
         'a WebSocket constructor (none is global here)',
       );
-    this.binaryType = settings.binaryType ?? 'blob';
-    this.#autoOpen = settings.autoOpen !== false;
+    this.binaryType = options?.binaryType ?? 'blob';
+    this.#autoOpen = settings.autoOpen;
     const own = this;
-    const Make: WebSocketConstructor = Socket;
     // Made with `new` by the client for every attempt; returning the socket makes it the result.
-    function capture(url: string, protocols?: string | string[]) {
-      own.#socket = new Make(url, protocols);
+    // The global `WebSocket` is read here, at each attempt, as the peers and the client do.
+    function capture(url: string, protocols: string[]) {
+      let Make = settings.WebSocket ?? global.WebSocket;
+      // Never a reconnecting socket under this one: a page that made this class (or a peer's) its
+      // global `WebSocket`, for code written for the standard, gets the platform's underneath, as
+      // found when this module loaded (this class would otherwise build on itself, without end).
+      if ((Make?.prototype as { reconnect?: unknown } | undefined)?.reconnect) Make = PLATFORM;
+      own.#socket = new (Make as WebSocketConstructor)(url, protocols);
       return own.#socket;
     }
     const client = new WebSocketClient(url, {
@@ -167,16 +182,36 @@ export class TetherWebSocket extends EventTarget {
       this.#from = from;
     });
     client.on('open', () => this.#dispatch('open'));
-    client.on('message', (data) =>
+    client.on('message', (data) => {
+      const type = this.#binaryType;
+      // Binary data is an ArrayBuffer (the socket's binaryType), maybe of another realm (`ws`
+      // under jsdom), so it is told from text by `typeof`, not `instanceof`. The setter lets
+      // 'nodebuffer' and 'fragments' in only where there is a `Buffer`.
+      const Buffer = global.Buffer as { from(data: ArrayBuffer): unknown };
       this.#dispatch('message', {
-        data: this.#binaryType === 'blob' && data instanceof ArrayBuffer ? new Blob([data]) : data,
-      }),
-    );
+        data:
+          typeof data === 'string' || type === 'arraybuffer'
+            ? data
+            : type === 'blob'
+              ? new Blob([data])
+              : type === 'fragments'
+                ? [Buffer.from(data as ArrayBuffer)]
+                : Buffer.from(data as ArrayBuffer),
+      });
+    });
     client.on('close', ({ code, reason, wasClean }) => {
       // close() during a retry wait: the connection's own `close` was dispatched when it dropped.
       if (this.#from !== 'reconnecting') this.#dispatch('close', { code, reason, wasClean });
     });
-    client.on('error', (error) => this.#dispatch('error', { error, message: error.message }));
+    client.on('error', (error) => {
+      // The last attempt's own `error` and `close` say it failed; the peers add nothing after them
+      // (RETRIES_EXHAUSTED stays on `client`). A connect timeout's `message` is theirs, 'TIMEOUT'.
+      if (error.code !== 'RETRIES_EXHAUSTED')
+        this.#dispatch('error', {
+          error,
+          message: error.code === 'CONNECT_TIMEOUT' ? 'TIMEOUT' : error.message,
+        });
+    });
     client.on('drop', (drop) => this.#dispatch('drop', drop));
   }
 
@@ -212,17 +247,21 @@ export class TetherWebSocket extends EventTarget {
   }
 
   /**
-   * How binary messages are delivered from now on, on this connection and the next ones.
-   * @throws TetherTypeError / TetherRangeError for anything but `'blob'` and `'arraybuffer'`.
+   * How binary messages are delivered from now on, on this connection and the next ones: `Blob`,
+   * `ArrayBuffer`, and where there is a `Buffer` (Node), as `ws` delivers them, a `Buffer`
+   * (`'nodebuffer'`) or an array of them (`'fragments'`). Typed as the DOM's `BinaryType`, so the
+   * class stays assignable to `typeof WebSocket`; it reads back whatever was set.
+   * @throws TetherTypeError / TetherRangeError for any other value.
    */
   get binaryType(): SocketBinaryType {
-    return this.#binaryType;
+    return this.#binaryType as SocketBinaryType;
   }
 
-  set binaryType(value: SocketBinaryType) {
-    if (value !== 'blob' && value !== 'arraybuffer') {
+  set binaryType(value: TetherBinaryType) {
+    const accepted = BINARY_TYPES.slice(0, (globalThis as { Buffer?: unknown }).Buffer ? 4 : 2);
+    if (!accepted.includes(value)) {
       const Error_ = typeof value === 'string' ? TetherRangeError : TetherTypeError;
-      throw new Error_('argument', 'binaryType', value, '"blob" or "arraybuffer"');
+      throw new Error_('argument', 'binaryType', value, `one of ${accepted.join(', ')}`);
     }
     this.#binaryType = value;
   }

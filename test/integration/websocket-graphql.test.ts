@@ -11,92 +11,15 @@
  * socket after every close, so it gets `reconnect: false` (docs/websocket.md, "Libraries that
  * reconnect on their own"): the test checks that no abandoned socket reconnects behind its back.
  */
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { createClient } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import ws, { WebSocketServer } from 'ws';
+import ws from 'ws';
 import { TetherWebSocket } from '../../client/websocket/index.js';
+import { type GraphqlServer, startServer } from '../helpers/graphql-server.js';
 import { waitFor, waitUntil } from '../helpers/next-event.js';
 
 const timeoutMs = 5000;
-
-// graphql 16 ships CommonJS (main) and ESM (module) builds. graphql-ws's server is loaded by Node,
-// which picks `main`; a plain import here would be resolved by Vite to `module`, and graphql refuses
-// a schema made by its other copy. require() gives this test the copy the server uses.
-const { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString } = createRequire(import.meta.url)(
-  'graphql',
-) as typeof import('graphql');
-
-/** Values the test pushes to the subscribers of one server; `subscribed` counts live subscriptions. */
-class Feed {
-  subscribed = 0;
-  readonly #waiting: Array<(value: number) => void> = [];
-  readonly #pending: number[] = [];
-
-  push(value: number): void {
-    const take = this.#waiting.shift();
-    if (take) take(value);
-    else this.#pending.push(value);
-  }
-
-  async *values(): AsyncGenerator<number> {
-    this.subscribed++;
-    try {
-      for (;;) {
-        const next = this.#pending.shift();
-        yield next ?? (await new Promise<number>((resolve) => this.#waiting.push(resolve)));
-      }
-    } finally {
-      this.subscribed--;
-    }
-  }
-}
-
-function schemaFor(feed: Feed): import('graphql').GraphQLSchema {
-  return new GraphQLSchema({
-    query: new GraphQLObjectType({
-      name: 'Query',
-      fields: { hello: { type: GraphQLString, resolve: () => 'world' } },
-    }),
-    subscription: new GraphQLObjectType({
-      name: 'Subscription',
-      fields: {
-        count: { type: GraphQLInt, subscribe: () => feed.values(), resolve: (value: number) => value },
-      },
-    }),
-  });
-}
-
-interface GraphqlServer {
-  wss: WebSocketServer;
-  feed: Feed;
-  /** Close codes of the connections that ended, in order. */
-  closes: number[];
-  stop(): Promise<void>;
-}
-
-/** graphql-ws's server on a ws server at 127.0.0.1 (port 0, or `port` for a restart). */
-async function startServer(port = 0): Promise<GraphqlServer> {
-  const feed = new Feed();
-  const wss = new WebSocketServer({ host: '127.0.0.1', port });
-  await waitFor(wss, 'listening', { timeoutMs, failOn: ['error'], label: 'graphql-ws server' });
-  const closes: number[] = [];
-  wss.on('connection', (socket) => socket.on('close', (code) => closes.push(code)));
-  const disposable = useServer({ schema: schemaFor(feed) }, wss);
-  return {
-    wss,
-    feed,
-    closes,
-    // A crash, not a shutdown: connections are cut (1006 on the client), then the port is freed.
-    async stop() {
-      for (const socket of wss.clients) socket.terminate();
-      await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
 
 /** What a page or app would write: tether-ws's socket, with `ws` in Node, bound for graphql-ws. */
 const made: TetherWebSocket[] = [];

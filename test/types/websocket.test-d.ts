@@ -34,7 +34,9 @@ describe('TetherWebSocket types', () => {
     });
     // @ts-expect-error a WebSocket delivers raw data: there is no codec option
     new TetherWebSocket('ws://example.com/', [], { codec: { encode: String, decode: String } });
-    // @ts-expect-error binaryType is "blob" or "arraybuffer"
+    // @ts-expect-error binaryType is "blob", "arraybuffer", or in Node "nodebuffer" / "fragments"
+    new TetherWebSocket('ws://example.com/').binaryType = 'text';
     new TetherWebSocket('ws://example.com/').binaryType = 'nodebuffer';
+    new TetherWebSocket('ws://example.com/', null, { debug: true, debugLogger: () => {} });
   });
 });

@@ -224,6 +224,14 @@ describe('WebSocketClient options', () => {
       ],
       ['an invalid subprotocol', { protocols: ['a b'] }, 'protocols', '', /subprotocol/, TetherTypeError],
       [
+        'a subprotocol offered twice (the standard constructor refuses it)',
+        { protocols: ['chat', 'chat'] },
+        'protocols',
+        'an object',
+        /distinct subprotocol tokens/,
+        TetherTypeError,
+      ],
+      [
         'an unknown binaryType',
         { binaryType: 'buffer' },
         'binaryType',

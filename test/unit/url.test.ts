@@ -61,6 +61,15 @@ describe('WebSocketClient url', () => {
     );
   });
 
+  it('rejects an empty #fragment too (ws://host/#), which the standard constructor refuses as well', () => {
+    // `url.hash` is '' for it, so a test of `hash` alone let it through and every attempt failed.
+    const error = thrownBy(() => new WebSocketClient('ws://example.com/#', mockOptions()));
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'url' });
+    expect(error.message).toBe(
+      'Invalid argument "url": got "ws://example.com/#"; expected a URL without a #fragment.',
+    );
+  });
+
   it.each([
     [42, '42'],
     [null, 'null'],

@@ -18,7 +18,31 @@ function migrationTable(): Map<string, [string, string]> {
   return rows;
 }
 
+/** The first column of docs/websocket.md's "What differs, behaviour by behaviour" table. */
+function differsTable(): string[] {
+  const doc = readFileSync(resolve(__dirname, '../../docs/websocket.md'), 'utf8');
+  const start = doc.indexOf('| behaviour |', doc.indexOf('### What differs, behaviour by behaviour'));
+  const table = doc.slice(start, doc.indexOf('\n\n', start));
+  // The rows after the header and its separator.
+  return table
+    .split('\n')
+    .slice(2)
+    .map((line) => line.split('|')[1]?.trim() ?? '');
+}
+
+/** The compatibility suite's tests, by the behaviour each name starts with (before its " ("). */
+function compatTests(): string[] {
+  const suite = readFileSync(resolve(__dirname, '../helpers/websocket-compat.ts'), 'utf8');
+  return [...suite.matchAll(/^\s*it\(\s*'([^']+?) \(/gm)].map(([, name]) => name as string);
+}
+
 describe('docs/websocket.md', () => {
+  it('has one "What differs" row per test of the compatibility suite, in its order and words', () => {
+    const tests = compatTests();
+    expect(tests.length).toBeGreaterThanOrEqual(11);
+    expect(differsTable()).toEqual(tests);
+  });
+
   it('has one migration-table row per translated peer option, naming the option it becomes', () => {
     const table = migrationTable();
     const translated = [...table]

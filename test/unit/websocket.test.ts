@@ -230,14 +230,33 @@ describe('TetherWebSocket', () => {
     it('rejects any other value with a typed error and keeps the current one', () => {
       const socket = open();
       expect(() => {
-        socket.binaryType = 'nodebuffer' as BinaryType;
-      }).toThrow(new TetherRangeError('argument', 'binaryType', 'nodebuffer', '"blob" or "arraybuffer"'));
+        socket.binaryType = 'text' as BinaryType;
+      }).toThrow(
+        new TetherRangeError(
+          'argument',
+          'binaryType',
+          'text',
+          'one of blob, arraybuffer, nodebuffer, fragments',
+        ),
+      );
       expect(() => {
-        socket.binaryType = 'nodebuffer' as BinaryType;
-      }).toThrow('Invalid argument "binaryType": got "nodebuffer"; expected "blob" or "arraybuffer".');
+        socket.binaryType = 'text' as BinaryType;
+      }).toThrow(
+        'Invalid argument "binaryType": got "text"; expected one of blob, arraybuffer, nodebuffer, fragments.',
+      );
       expect(() => {
         socket.binaryType = 1 as unknown as BinaryType;
       }).toThrow(TetherTypeError);
+      expect(socket.binaryType).toBe('blob');
+    });
+
+    it('without a Buffer (a browser) rejects "nodebuffer" and "fragments", naming the two it takes', () => {
+      const socket = open();
+      vi.stubGlobal('Buffer', undefined);
+      for (const type of ['nodebuffer', 'fragments'])
+        expect(() => {
+          socket.binaryType = type as BinaryType;
+        }).toThrow(new TetherRangeError('argument', 'binaryType', type, 'one of blob, arraybuffer'));
       expect(socket.binaryType).toBe('blob');
     });
   });
