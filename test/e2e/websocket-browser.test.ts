@@ -184,6 +184,17 @@ function refusals(url: string): Array<[string, string, boolean]> {
     ['close(): reason of 124 bytes', (C) => new C(url).close(1000, 'é'.repeat(62))],
     ['close(): reason without a code', (C) => new C(url).close(undefined, 'bye')],
     ['onmessage = a string', (C) => Object.assign(new C(url), { onmessage: 'x' })],
+    ['binaryType = an unknown value', (C) => Object.assign(new C(url), { binaryType: 'text' })],
+    ['send(): while CONNECTING', (C) => new C(url).send('x')],
+    [
+      'send(): after close()',
+      (C) => {
+        const socket = new C(url);
+        socket.close();
+        socket.send('x');
+        return socket;
+      },
+    ],
   ];
   const rows = cases.map(([name, run]): [string, string, boolean] => [
     name,
@@ -255,13 +266,18 @@ describeWithBrowser('tether-ws/websocket in Chromium', (suite) => {
     expect(native).toContainEqual(['closed by server', true, 4001, 'bye', true, 3]);
   });
 
-  it('refuses what the browser’s own WebSocket refuses (constructor, close(), setters), and nothing else', async () => {
+  it('refuses what the browser’s own WebSocket refuses (constructor, send(), close(), setters), but for three listed cases', async () => {
     await freshPage();
     const rows = await page.evaluate(refusals, `${origin.replace('http', 'ws')}/echo`);
     const differing = rows.filter(([, native, tether]) => (native !== 'ok') !== tether);
-    // One, listed in docs/websocket.md: Chromium refuses a reason without a code, which the
-    // standard (close() step 1 tests a code only if present) and both peers take as 1000.
-    expect(differing).toEqual([['close(): reason without a code', 'InvalidAccessError', false]]);
+    // Listed in docs/websocket.md: send() queues while CONNECTING (the standard throws), an unknown
+    // binaryType throws (the standard ignores it), and Chromium refuses a reason without a code,
+    // which the standard (close() step 1 tests a code only if present) and both peers take as 1000.
+    expect(differing).toEqual([
+      ['close(): reason without a code', 'InvalidAccessError', false],
+      ['binaryType = an unknown value', 'ok', true],
+      ['send(): while CONNECTING', 'InvalidStateError', false],
+    ]);
     // What the browser refused, so the comparison covers refusals and not only successes.
     expect(
       rows.filter(([, native]) => native !== 'ok').map(([name, native]) => `${name}: ${native}`),
@@ -283,6 +299,7 @@ describeWithBrowser('tether-ws/websocket in Chromium', (suite) => {
       'close(): 5000: InvalidAccessError',
       'close(): reason of 124 bytes: SyntaxError',
       'close(): reason without a code: InvalidAccessError',
+      'send(): while CONNECTING: InvalidStateError',
     ]);
   });
 
