@@ -36,7 +36,7 @@ function publicValueNames(): string[] {
 // opt-in delivery mode, which imports the core rather than copying it). `vite build --mode umd`
 // emits dist/tether-ws.umd.js (global `TetherWS`, core and exactly-once together): Vite cannot
 // write UMD for several entries. Both minified: Vite's `build.minify` leaves the ES output
-// pretty-printed, so minification is asked of rolldown's output directly (see ../shared/TOOLCHAIN.md).
+// pretty-printed, so minification is asked of rolldown's output directly (see CONTRIBUTING.md, "Toolchain traps").
 // client/exactly-once/ imports the core as 'tether-ws' (the package's own name): the ES build keeps
 // that import (written as ./tether-ws.js), everything else (UMD build, tests) resolves it to source.
 export default defineConfig(({ mode, command }) => ({

@@ -12,6 +12,7 @@ import {
 import { Connection, type Hello } from './connection.js';
 import { Emitter, type Listener } from './emitter.js';
 import { SESSION_PARAM, TETHER_PROTOCOL } from './frames.js';
+import { checkHandleArguments } from './handle-arguments.js';
 import { normalizeTetherOptions, type ResolvedTetherOptions, type TetherServerOptions } from './options.js';
 import { type RefusalReason, SessionRegistry, type TetherStats } from './registry.js';
 import { hashKey, Session, type TetherSession } from './session.js';
@@ -151,6 +152,7 @@ class Adapter implements TetherServer {
   }
 
   handle(socket: WebSocket, request?: IncomingMessage): void {
+    checkHandleArguments(socket, request);
     if (socket.readyState !== socket.OPEN) return;
     if (this.#closed) {
       socket.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);

@@ -2,6 +2,8 @@
 export type TetherServerErrorCode =
   /** `createTetherServer()` got an option of the wrong type or out of range. */
   | 'INVALID_OPTION'
+  /** `tether.handle()` got something other than an open-able `ws` socket, or a request that is not one. */
+  | 'INVALID_ARGUMENT'
   /** `session.send()` on a session that has ended (its `lost` event has fired). */
   | 'SESSION_ENDED'
   /** `session.send()` got something other than a string, Buffer, ArrayBuffer or typed array. */

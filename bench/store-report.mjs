@@ -44,7 +44,7 @@ export function storeReport(run) {
   const { machine, load, latency } = run;
   const markdown = `# Session store cost: memory against Redis
 
-Written by \`npm run bench:store\` ([bench/store.mjs](store.mjs)); do not edit by hand. What it
+Written by \`npm run bench:store\` (\`bench/store.mjs\`); do not edit by hand. What it
 measures and why: the comment at the top of that file and [docs/benchmarks.md](../docs/benchmarks.md).
 
 Run on ${run.date.slice(0, 10)} (${run.date}), ${run.seconds.toFixed(0)} s, ${run.rounds} interleaved round${run.rounds === 1 ? '' : 's'}. Machine: ${machine.cpu}, ${machine.cores} cores (shared with the load generator, every node and redis-server); Node ${machine.node}; Redis ${machine.redis}. All on 127.0.0.1.

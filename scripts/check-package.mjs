@@ -6,12 +6,17 @@
 //    (`exports`, `types`, `module`, `unpkg`, ...): `prepack` builds it, as it will for `npm publish`;
 // 4. publint and @arethetypeswrong/cli find nothing wrong with that tarball;
 // 5. in the same checkout, `npm run build` then `npm start` starts the dev server (the README's
-//    sequence for an already built server).
+//    sequence for an already built server);
+// 6. the tarball is named as the README's Install section says, carries LICENSE, and every relative
+//    link of every Markdown file in it (README, docs/, the benchmark records) points at a file in it:
+//    the docs ship with the package, so the README read from node_modules or the registry works;
+// 7. `npm install <tarball>` (the README's way to install until the package is published) works
+//    offline in an empty project, and `tether-ws` then imports there.
 // Run after `npm run build` (npm test does both): 1 and 2 read this tree's dist/.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { sizesOf } from '../bench/bundle.mjs';
 import { cleanCheckout, npmUntil } from './clean-checkout.mjs';
 
@@ -123,6 +128,7 @@ try {
       failed = true;
     }
   };
+  checkTarball(path, tarball, packed);
   run('npx', ['publint', '--strict', path]);
   // ESM-only on purpose: the UMD file is for <script> tags (and the global TetherWS), not require().
   run('npx', ['attw', path, '--profile', 'esm-only', '--format', 'table-flipped']);
@@ -146,6 +152,59 @@ try {
 } finally {
   checkout.remove();
   rmSync(packDir, { recursive: true, force: true });
+}
+
+/** Checks 6 and 7 of the list at the top, on the packed tarball at `path`. */
+function checkTarball(path, tarball, packed) {
+  const report = (check, ok) => {
+    console.log(`tarball: ${check}: ${ok ? 'ok' : 'FAILED'}`);
+    if (!ok) failed = true;
+  };
+  const readme = readFileSync('README.md', 'utf8');
+  report(
+    `named ${tarball}, as the README's Install section says`,
+    tarball === `${pkg.name}-${pkg.version}.tgz` && readme.includes(tarball),
+  );
+  report('carries LICENSE', packed.has('LICENSE'));
+  const unpacked = mkdtempSync(join(tmpdir(), 'tether-unpacked-'));
+  const project = mkdtempSync(join(tmpdir(), 'tether-install-'));
+  try {
+    execFileSync('tar', ['-xzf', path, '-C', unpacked]);
+    const root = join(unpacked, 'package');
+    const broken = [];
+    for (const file of [...packed].filter((entry) => entry.endsWith('.md'))) {
+      const prose = readFileSync(join(root, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+      for (const [, target] of prose.matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target) || target.startsWith('#')) continue;
+        const linked = normalize(join(dirname(file), target.split('#')[0]));
+        if (linked.startsWith('..') || !existsSync(join(root, linked))) broken.push(`${file} -> ${target}`);
+      }
+    }
+    report(
+      `every relative link of its Markdown files resolves inside it${broken.length ? ` (broken: ${broken.join(', ')})` : ''}`,
+      broken.length === 0,
+    );
+    execFileSync('npm', ['init', '-y'], { cwd: project, stdio: 'ignore' });
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', path], {
+      cwd: project,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const imported = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '--eval',
+        "import('tether-ws').then((m) => console.log(typeof m.WebSocketClient))",
+      ],
+      { cwd: project, encoding: 'utf8' },
+    ).trim();
+    report(`npm install ${tarball} in an empty project, then import 'tether-ws'`, imported === 'function');
+  } catch (error) {
+    report(`unpack and install ${tarball}: ${error.stderr ?? ''}${error.message}`, false);
+  } finally {
+    rmSync(unpacked, { recursive: true, force: true });
+    rmSync(project, { recursive: true, force: true });
+  }
 }
 
 if (failed) {

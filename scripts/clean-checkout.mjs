@@ -23,7 +23,7 @@ export function cleanCheckout(root) {
 
 /**
  * Runs `npm <args>` in `cwd` as a person would in a terminal, until `ready` matches its output;
- * then stops it (its whole process group: npm runs scripts through a shell, see TOOLCHAIN.md) and
+ * then stops it (its whole process group: npm runs scripts through a shell, see CONTRIBUTING.md, "Toolchain traps") and
  * resolves with that output. Rejects if it exits first or nothing matches within `timeoutMs`.
  */
 export function npmUntil(cwd, args, ready, { env = {}, timeoutMs = 20_000 } = {}) {

@@ -7,12 +7,10 @@
 const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * What Chromium sends for a page opened from disk (`file:///…/index.html`, as the tutorial's page is).
- * Firefox sends `null` there, but so does a sandboxed iframe on any web site: `null` is accepted only
- * when `allowedOrigins` lists it.
+ * The opaque origin, as browsers serialise it. A page opened from disk (`file:///…/index.html`) sends
+ * it (Chromium and Firefox alike, test/e2e/file-page-origin.test.ts), and so can a sandboxed iframe
+ * on any web site: it is accepted only when `allowedOrigins` lists it.
  */
-const FILE_PAGE_ORIGINS: ReadonlySet<string> = new Set(['file://']);
-/** The opaque origin, as browsers serialise it. */
 export const NULL_ORIGIN = 'null';
 
 export interface OriginPolicy {
@@ -25,12 +23,11 @@ export interface OriginPolicy {
 /**
  * Decides whether a WebSocket handshake with this `Origin` header is accepted.
  * Accepted: no header; the server's own origin; http(s) pages on localhost, 127.0.0.1 or [::1] on any
- * port; pages opened from disk in Chromium (`file://`); and every origin in `allowedOrigins` (`null`
- * only if listed). Anything else is refused.
+ * port; and every origin in `allowedOrigins` (`null`, which pages opened from disk send, only if
+ * listed). Anything else is refused.
  */
 export function isOriginAllowed(origin: string | undefined, policy: OriginPolicy): boolean {
   if (origin === undefined) return true;
-  if (FILE_PAGE_ORIGINS.has(origin)) return true;
   if (origin === NULL_ORIGIN) return policy.allowedOrigins.includes(NULL_ORIGIN);
   let url: URL;
   try {

@@ -11,16 +11,15 @@
  * got again (asserted none: delivery waits for the received count to be stored), and echoes
  * neither page got (the batch whose count was stored and not yet delivered at the kill).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterEach, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { CHROMIUM_ARGS, describeWithBrowser, findChromium } from '../helpers/browser';
+import { describeWithBrowser, type SpawnedChromium, spawnChromium } from '../helpers/browser';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
 import { type SessionLog, sessionLogger } from '../helpers/exactly-once-harness.js';
 import {
@@ -34,51 +33,14 @@ const timeout = 20_000;
 /** The next page's last message: its echo says that everything before it is in. */
 const END = 'end';
 
-/** Starts Chromium on `profile` in its own process group and connects to it. */
-async function launchOn(profile: string): Promise<{ browser: Browser; child: ChildProcess }> {
-  const child = spawn(
-    findChromium() as string,
-    [
-      ...CHROMIUM_ARGS,
-      '--headless',
-      `--user-data-dir=${profile}`,
-      '--remote-debugging-port=0',
-      'about:blank',
-    ],
-    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${output}`)), timeout);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk;
-      const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`Chromium exited (${code}):\n${output}`)));
-  });
-  return { browser: await chromium.connectOverCDP(endpoint), child };
-}
-
-function killGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    process.kill(-(child.pid as number), 'SIGKILL');
-  });
-}
-
 describeWithBrowser('tether-ws/persist: the browser killed', () => {
   let dev: TestDevServer | undefined;
   let profile: string | undefined;
-  const children: ChildProcess[] = [];
+  const children: SpawnedChromium[] = [];
   const servers: Server[] = [];
 
   afterEach(async () => {
-    await Promise.all(children.splice(0).map(killGroup));
+    await Promise.all(children.splice(0).map((chromium) => chromium.kill()));
     for (const server of servers.splice(0)) server.close();
     await dev?.close();
     dev = undefined;
@@ -109,9 +71,9 @@ describeWithBrowser('tether-ws/persist: the browser killed', () => {
     const url = `${dev.wsUrl}/reliable`;
     profile = mkdtempSync(join(tmpdir(), 'tether-profile-'));
 
-    const first = await launchOn(profile);
+    const first = await spawnChromium(profile);
     const killed = new Promise<void>((resolve) => first.child.once('exit', () => resolve()));
-    children.push(first.child);
+    children.push(first);
     const page = await openPage(first.browser, dev.url);
     // What the first page delivered, exactly: the page itself asks for the kill, by a synchronous
     // request that carries its echoes so far (console lines still on their way when the browser
@@ -125,7 +87,7 @@ describeWithBrowser('tether-ws/persist: the browser killed', () => {
       });
       request.on('end', () => {
         gotBefore = JSON.parse(body) as number[];
-        killGroup(first.child).then(
+        first.kill().then(
           () => response.destroy(),
           () => response.destroy(),
         );
@@ -178,8 +140,8 @@ describeWithBrowser('tether-ws/persist: the browser killed', () => {
     await killed;
     const serverHadAtKill = firstOfEachSeq().length;
 
-    const second = await launchOn(profile);
-    children.push(second.child);
+    const second = await spawnChromium(profile);
+    children.push(second);
     const next = await openPage(second.browser, dev.url);
     await next.evaluate(
       (url) => (window as unknown as PersistWindow).startClient({ url, name: 'chat', exactly: true }),

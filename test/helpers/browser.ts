@@ -5,8 +5,9 @@
  * A missing browser fails the suite in CI (where `CI` is set) and skips it, with a console note
  * saying how to get one, on a developer's machine.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type LaunchOptions, type Page } from 'playwright-core';
@@ -212,4 +213,67 @@ export async function screenshot(page: Page, name: string, { fullPage = true } =
   const path = join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage });
   return path;
+}
+
+export interface SpawnedChromium {
+  /** Playwright connected over CDP. */
+  readonly browser: Browser;
+  readonly child: ChildProcess;
+  /** The folder given to Chromium as TMPDIR (removed by `kill()`). */
+  readonly tmpDir: string;
+  /** SIGKILLs the browser's process group, as a crash would, then removes `tmpDir`. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts the system Chromium headless on `profile` in its own process group, for tests that kill it
+ * (playwright's own launch deletes its profile on close, and cannot be SIGKILLed as a crash is).
+ *
+ * Chromium makes an `org.chromium.Chromium.*` folder in TMPDIR and removes it only on a clean exit:
+ * a SIGKILLed browser leaves it behind. So it gets a TMPDIR of its own, which `kill()` removes.
+ */
+export async function spawnChromium(profile: string, { timeoutMs = 20_000 } = {}): Promise<SpawnedChromium> {
+  const executable = findChromium();
+  if (executable === undefined) throw new Error(`Cannot launch Chromium: ${missingChromiumMessage()}`);
+  const tmpDir = mkdtempSync(join(tmpdir(), 'tether-chromium-tmp-'));
+  const child = spawn(
+    executable,
+    [
+      ...CHROMIUM_ARGS,
+      '--headless',
+      `--user-data-dir=${profile}`,
+      '--remote-debugging-port=0',
+      'about:blank',
+    ],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmpDir } },
+  );
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        rmSync(tmpDir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
+      process.kill(-(child.pid as number), 'SIGKILL');
+    });
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${output}`)), timeoutMs);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk;
+        const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1] as string);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`Chromium exited (${code}):\n${output}`)));
+    });
+    return { browser: await chromium.connectOverCDP(endpoint), child, tmpDir, kill };
+  } catch (error) {
+    await kill();
+    throw error;
+  }
 }

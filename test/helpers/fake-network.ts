@@ -1,7 +1,7 @@
 /**
  * A fake network for unit tests that drive `WebSocketClient` under `vi.useFakeTimers()`: fake
  * servers on URLs, and `FakeSocket`s (fake-socket.ts) that connect to them. It replaces mock-socket,
- * whose sockets differed from a browser's where the client's logic cares (see TOOLCHAIN.md); what
+ * whose sockets differed from a browser's where the client's logic cares (CONTRIBUTING.md, "Toolchain traps"); what
  * this one does like a browser is pinned by test/unit/fake-network.test.ts.
  *
  * Timing (every delay is one `setTimeout(fn, MOCK_DELAY)`, read from the global at call time, so

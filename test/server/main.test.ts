@@ -1,5 +1,5 @@
 // The built entry point as `npm start` runs it: `node dist/server/main.js`. Spawned with node directly,
-// not through npm: Debian's dash keeps a SIGTERM sent to `npm start` for itself (see TOOLCHAIN.md).
+// not through npm: Debian's dash keeps a SIGTERM sent to `npm start` for itself (see CONTRIBUTING.md, "Toolchain traps").
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

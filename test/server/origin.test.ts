@@ -15,7 +15,6 @@ describe('isOriginAllowed()', () => {
     ['http://localhost', 'localhost on the default port'],
     ['http://127.0.0.1:8080', '127.0.0.1'],
     ['http://[::1]:3000', '[::1]'],
-    ['file://', 'a file page in Chromium'],
   ])('accepts %s (%s)', (origin, _why) => {
     expect(isOriginAllowed(origin, policy)).toBe(true);
   });
@@ -32,16 +31,18 @@ describe('isOriginAllowed()', () => {
     ['', 'an empty header'],
     ['not a url', 'garbage'],
     // Before: accepted, and any web site can send it from a sandboxed iframe.
-    ['null', 'the opaque origin, unless configured'],
+    ['null', 'the opaque origin (pages opened from disk), unless configured'],
+    // No browser sends it: Chromium sends null for file pages (test/e2e/file-page-origin.test.ts).
+    ['file://', 'a file scheme without a host'],
   ])('refuses %s (%s)', (origin, _why) => {
     expect(isOriginAllowed(origin, policy)).toBe(false);
   });
 
-  it('accepts the opaque origin null when allowedOrigins lists it (Firefox file pages)', () => {
+  it('accepts the opaque origin null when allowedOrigins lists it (pages opened from disk)', () => {
     expect(isOriginAllowed('null', { ...policy, allowedOrigins: ['null'] })).toBe(true);
   });
 
-  it('accepts only loopback and file pages before the server knows its own origin', () => {
+  it('accepts only loopback pages before the server knows its own origin', () => {
     const early: OriginPolicy = { ownOrigin: undefined, allowedOrigins: [] };
     expect(isOriginAllowed('http://localhost:3000', early)).toBe(true);
     expect(isOriginAllowed('http://devbox.lan:3000', early)).toBe(false);

@@ -91,3 +91,37 @@ describe('createTetherServer() options', () => {
     }
   });
 });
+
+describe('tether.handle() arguments', () => {
+  it.each([
+    [undefined, 'undefined'],
+    [null, 'null'],
+    [{}, 'an object'],
+    ['socket', '"socket"'],
+  ])('throws INVALID_ARGUMENT for a socket %s, naming what it got', (socket, shown) => {
+    const tether = createTetherServer();
+    const call = () => tether.handle(socket as never);
+    expect(call).toThrow(TetherServerError);
+    expect(call).toThrow(
+      `Invalid argument to tether.handle(socket, request): socket got ${shown}; expected the ws WebSocket of a 'connection' event (ws or express-ws).`,
+    );
+    expect(() => tether.handle(socket as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    tether.close();
+  });
+
+  it('throws INVALID_ARGUMENT for a request that is not the upgrade request', () => {
+    const tether = createTetherServer();
+    const socket = { readyState: 3, OPEN: 1, send() {}, close() {}, on() {} };
+    expect(() => tether.handle(socket as never, 'req' as never)).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('request got "req"'),
+      }),
+    );
+    // A socket that is no longer open is still ignored, as before.
+    expect(() => tether.handle(socket as never)).not.toThrow();
+    tether.close();
+  });
+});

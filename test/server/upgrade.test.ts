@@ -55,7 +55,6 @@ describe('WebSocket upgrade', () => {
       ['localhost on another port', 'http://localhost:5173'],
       ['127.0.0.1 on another port', 'http://127.0.0.1:1234'],
       ['[::1] over https', 'https://[::1]:8443'],
-      ['a page opened from disk in Chromium', 'file://'],
     ])('accepts %s', async (_label, origin) => {
       dev = await startDevServer();
       const header = origin === 'own' ? dev.url : origin;

@@ -90,7 +90,7 @@ describe('WebSocketClient', () => {
 
       expect(sockets.length).toBe(CYCLES + Math.ceil(CYCLES / 3));
       // Each let-go socket keeps exactly one listener: the client's no-op `error` absorber, which
-      // STYLE.md asks for so that a late error on a detached socket is never unhandled.
+      // keeps a late error on a detached socket from being unhandled (CONTRIBUTING.md, "Conventions").
       const leftovers = sockets.filter((socket) => {
         const counts = socket.listenerCounts();
         return !(Object.keys(counts).length === 1 && counts.error === 1);
