@@ -1,6 +1,7 @@
 import { PING, PONG } from '../protocol/heartbeat.js';
 import type { CloseInfo } from './close.js';
 import { NO_RETRY_CODES } from './close.js';
+import { closestName } from './closest-name.js';
 import type { Codec, MessageData, SendData } from './codec.js';
 import { isSendable, passthroughCodec } from './codec.js';
 import type { Delivery } from './delivery.js';
@@ -197,11 +198,18 @@ function resolve<T extends object>(
     );
   }
   const out: Record<string, unknown> = {};
-  for (const [key, fallback] of Object.entries(defaults)) {
-    const value = (given as Record<string, unknown>)[key] ?? fallback;
+  // The given names too: one the table does not know is a typo (it would be ignored, and its option
+  // left at the default), reported with the closest known name.
+  for (const key in { ...defaults, ...given }) {
+    const value = (given as Record<string, unknown>)[key];
     const name = prefix ? `${prefix}.${key}` : key;
+    if (!Object.hasOwn(defaults, key))
+      throw invalid('option', name, value, `"${closestName(key, defaults)}"`);
+    const fallback = defaults[key as keyof T];
     const nested = fallback && typeof fallback === 'object' && !Array.isArray(fallback);
-    out[key] = nested ? resolve(fallback, value, name, key !== 'queue') : check(name, value, fallback);
+    out[key] = nested
+      ? resolve(fallback, value ?? fallback, name, key !== 'queue')
+      : check(name, value ?? fallback, fallback);
   }
   return Object.freeze(out) as T;
 }
@@ -219,9 +227,18 @@ export function normalizeOptions<In, Out>(
   // or a delivery mode such as exactly-once, whose half-open detection depends on it (docs/protocol.md §6).
   // `??` as in resolve(): null and undefined mean the default mode.
   const heartbeatOn = given.heartbeat ?? (given.delivery ?? DEFAULT_OPTIONS.delivery) !== 'best-effort';
-  const defaults = { ...DEFAULT_OPTIONS, heartbeat: heartbeatOn ? DEFAULT_OPTIONS.heartbeat : false };
+  // `codec`, `WebSocket` and `random` have no default in DEFAULT_OPTIONS; here they are known names
+  // (so no unknown-option error), and the last two are type-checked with the others (`check` stands
+  // for "any function"; `null`, of kind object, for "checked below").
+  const defaults = {
+    ...DEFAULT_OPTIONS,
+    heartbeat: heartbeatOn ? DEFAULT_OPTIONS.heartbeat : false,
+    codec: null,
+    WebSocket: check,
+    random: Math.random,
+  };
   const withHeartbeat = input && typeof input === 'object' ? { ...input, heartbeat: heartbeatOn } : input;
-  const resolved = resolve(defaults, withHeartbeat, '', false) as ResolvedOptions<In, Out>;
+  const resolved = resolve(defaults, withHeartbeat, '', false) as unknown as ResolvedOptions<In, Out>;
   const protocols = given.protocols ?? [];
   const list = typeof protocols === 'string' ? [protocols] : protocols;
   // Subprotocols are HTTP tokens (RFC 6455 §4.1), each offered once (WHATWG WebSocket constructor,
@@ -249,13 +266,12 @@ export function normalizeOptions<In, Out>(
   }
   const codec = (given.codec ?? passthroughCodec) as Codec<In, Out>;
   for (const part of ['encode', 'decode'] as const) check(`codec.${part}`, codec?.[part], check);
-  check('WebSocket', given.WebSocket ?? check, check);
   return Object.freeze({
     ...resolved,
     protocols: list,
     codec,
     WebSocket: given.WebSocket,
-    random: check('random', given.random ?? Math.random, check) as () => number,
+    random: resolved.random,
   });
 }
 

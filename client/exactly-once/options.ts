@@ -1,4 +1,5 @@
 import { TetherRangeError, TetherTypeError } from 'tether-ws';
+import { closestName } from '../closest-name.js';
 
 export interface ExactlyOnceOptions {
   /**
@@ -24,6 +25,12 @@ export const EXACTLY_ONCE_DEFAULTS: ResolvedExactlyOnce = { resumeWindow: 60_000
 export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): ResolvedExactlyOnce {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TetherTypeError('option', 'exactlyOnce options', options, 'an object');
+  }
+  for (const key in options) {
+    if (!Object.hasOwn(EXACTLY_ONCE_DEFAULTS, key)) {
+      const expected = `"${closestName(key, EXACTLY_ONCE_DEFAULTS)}"`;
+      throw new TetherTypeError('option', key, (options as Record<string, unknown>)[key], expected);
+    }
   }
   const resumeWindow = options?.resumeWindow ?? EXACTLY_ONCE_DEFAULTS.resumeWindow;
   const fallback = options?.fallback ?? EXACTLY_ONCE_DEFAULTS.fallback;

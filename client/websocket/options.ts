@@ -84,6 +84,8 @@ export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptio
   const out: Group = rest;
   for (const [peer, path] of Object.entries(PEER_OPTIONS)) {
     const value = out[peer];
+    // Translated below or ignored (see above): never passed on, where it is no option of the client's.
+    delete out[peer];
     const [group, key] = path.split('.') as [string, string?];
     const parent = out[group];
     if (value === undefined || (key && parent !== true && typeof parent !== 'object' && parent !== undefined))
