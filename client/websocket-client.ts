@@ -209,8 +209,18 @@ export class WebSocketClient<In = MessageData, Out = SendData>
             (message) => emit(this, 'message', message),
             (error) => emit(this, 'error', error),
           ),
-        error: (cause) =>
-          emit(this, 'error', new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause })),
+        // Browsers say nothing about why (the spec hides it from pages); ws in Node does, in
+        // `message` ("Server sent no subprotocol", "Unexpected server response: 404"): keep it.
+        error: (cause) => {
+          const why = (cause as { message?: string }).message;
+          emit(
+            this,
+            'error',
+            new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}${why ? `: ${why}` : ''}`, {
+              cause,
+            }),
+          );
+        },
         close: (close, dead) => (dead ? this.#abandon('HEARTBEAT_TIMEOUT', close.reason) : this.#lost(close)),
         // Polled only while open: in `closing` the socket is no longer writable anyway.
         drain: () => this.#flush(),
@@ -307,7 +317,8 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       return;
     }
     if (retry) emit(this, 'error', retry);
-    if (this.#state === from) this.#stop(close, retry || undefined);
+    // open() rejects with what ended it (a delivery mode's final verdict, say), not a bare CLOSED.
+    if (this.#state === from) this.#stop(close, retry || error);
   }
 
   /** Schedules attempt number `attempt` in `delay` ms (or for the `online` event, while offline). */

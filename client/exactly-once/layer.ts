@@ -15,6 +15,9 @@ const ACK_DELAY_MS = 20;
 const noop = () => {};
 /** Why the layer reconnects at once after finding the protocol not spoken (best-effort fallback). */
 const NOT_SPOKEN = 'tether.v1 not spoken; going best-effort';
+/** The verdict on a server that takes plain connections and fails every handshake offering tether.v1. */
+const REFUSED =
+  'The server takes plain connections but fails every handshake offering tether.v1 (it sent no subprotocol): no tether-ws/server at this URL';
 
 type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 
@@ -123,7 +126,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     } else {
       this.#unsupported(
         this.#negotiation.refused
-          ? `The server accepts plain connections but fails every handshake that offers ${TETHER_PROTOCOL}`
+          ? REFUSED
           : `The server did not select the ${TETHER_PROTOCOL} subprotocol (got "${socket.protocol}")`,
       );
     }
@@ -227,8 +230,10 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   #probe(): void {
     if (this.#releaseProbe) return;
     const release = openProbe(this.#url, this.#client, this.#host.watchers, (opened) => {
-      this.#negotiation.probed(opened);
       this.#releaseProbe?.();
+      // The verdict comes here, between attempts: with 'fail' the client stops now (open() rejects
+      // with the reason); with 'best-effort' the next attempt no longer offers tether.v1.
+      if (this.#negotiation.probed(opened) && this.#options.fallback === 'fail') this.#unsupported(REFUSED);
     });
     if (release)
       this.#releaseProbe = () => {

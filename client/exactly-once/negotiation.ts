@@ -7,22 +7,27 @@
  * - one that selects no subprotocol: browsers and ws then fail the handshake, which looks exactly
  *   like a server that is down. So after such a failure the layer opens a side connection without
  *   `tether.v1` (a probe, never used for data, invisible to the client's events and schedule). When
- *   {@link CONFIRMATIONS} attempts in a row failed right after a probe opened, the server accepts
- *   plain connections and refuses `tether.v1`: a server that is down fails its probes, and one that
- *   was restarting answers the next attempt, so neither is mistaken for a refusal.
+ *   the probes of {@link CONFIRMATIONS} failed attempts in a row opened, the server accepts plain
+ *   connections and refuses `tether.v1` (the verdict comes as the second probe opens, so within two
+ *   attempts): a server that is down fails its probes, and one that was restarting answers the next
+ *   attempt, so neither is mistaken for a refusal.
  *
  * Pure state, no sockets or timers: the layer reports what happened to each attempt and probe.
  */
 
-/** Failed tether attempts, each right after an opened probe, that make the server a refuser. */
+/**
+ * Failed tether attempts, each followed by a probe that opened, that make the server a refuser: the
+ * verdict comes when the second such probe opens, before a third attempt. One would do for a
+ * refuser, but a server that went down for the first attempt and was back for its probe would then
+ * be judged on one failure; two in a row, with the server up both times, is no outage.
+ */
 export const CONFIRMATIONS = 2;
 
 export class Negotiation {
   /** The server was found not to speak `tether.v1`: stop offering it. */
   #refused = false;
+  /** Failed tether attempts in a row whose probe opened. */
   #confirmations = 0;
-  /** A probe opened since the last failed attempt. */
-  #probeOpened = false;
   #attemptOffered = false;
   #attemptOpened = false;
 
@@ -36,36 +41,27 @@ export class Negotiation {
   /** The current attempt's socket opened. */
   opened(selectedTether: boolean): void {
     this.#attemptOpened = true;
-    if (selectedTether) {
-      this.#confirmations = 0;
-      this.#probeOpened = false;
-    }
+    if (selectedTether) this.#confirmations = 0;
   }
 
   /**
    * The current attempt is over. Returns true when a probe should start: the attempt offered
-   * `tether.v1` and never opened, and the question is still open.
+   * `tether.v1` and never opened.
    */
   ended(): boolean {
-    if (this.#attemptOpened || !this.#attemptOffered) return false;
-    if (this.#probeOpened) {
-      this.#probeOpened = false;
-      this.#confirmations += 1;
-      if (this.#confirmations >= CONFIRMATIONS) {
-        this.#refused = true;
-        return false;
-      }
-    }
-    return true;
+    return !this.#attemptOpened && this.#attemptOffered;
   }
 
   /**
-   * A probe settled: it opened, or even a plain connection failed (the server is down or
-   * unreachable, not refusing).
+   * A probe settled: it opened (the server takes plain connections), or even a plain connection
+   * failed (the server is down or unreachable, not refusing). Returns true when this makes the
+   * verdict: the server refuses `tether.v1`.
    */
-  probed(opened: boolean): void {
-    if (opened) this.#probeOpened = true;
-    else this.#confirmations = 0;
+  probed(opened: boolean): boolean {
+    this.#confirmations = opened ? this.#confirmations + 1 : 0;
+    if (this.#confirmations < CONFIRMATIONS || this.#refused) return false;
+    this.#refused = true;
+    return true;
   }
 
   /** The server showed it does not speak `tether.v1`. */
@@ -81,6 +77,5 @@ export class Negotiation {
   reset(): void {
     this.#refused = false;
     this.#confirmations = 0;
-    this.#probeOpened = false;
   }
 }

@@ -384,7 +384,8 @@ describe('WebSocketClient with delivery: exactlyOnce()', () => {
       ]);
       expect(client.state).toBe('closed');
       await expect(opening).rejects.toBeInstanceOf(TetherError);
-      await expect(opening).rejects.toMatchObject({ code: 'CLOSED' });
+      // open() rejects with the verdict itself (issue 25: it used to be a bare CLOSED).
+      await expect(opening).rejects.toBe(errors[0]);
       // No retry, even well past maxDelay (50 ms).
       await expect(
         waitFor(server.wss, 'connection', { timeoutMs: 300, label: 'chat server' }),

@@ -20,8 +20,10 @@ import { waitFor } from '../helpers/next-event.js';
 import { startWsServer } from '../helpers/tether-wire.js';
 
 const WAIT = 5000;
-/** Attempts allowed to reach the outcome ("within a few attempts"). */
-const FEW = 6;
+/** Attempts allowed to reach the outcome: the verdict comes within two (issue 25). */
+const FEW = 2;
+/** With 'best-effort', the attempt after the verdict is the plain one that opens. */
+const FEW_THEN_PLAIN = 3;
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -96,6 +98,38 @@ describe("exactlyOnce({ fallback: 'fail' }) against servers that do not speak te
   });
 });
 
+describe('exactly-once pointed at a path without the adapter (issue 25, point 8)', () => {
+  it('says why in every error, decides within 2 attempts with the defaults, and open() rejects with the verdict', async () => {
+    const url = await devServerRoot();
+    const client = new WebSocketClient<string, string>(url, {
+      WebSocket: WsWebSocket as unknown as WebSocketConstructor,
+      delivery: exactlyOnce(),
+    });
+    cleanups.push(() => client.close());
+    let attempts = 0;
+    client.on('state', ({ to }) => {
+      if (to === 'connecting') attempts += 1;
+    });
+    const errors: TetherError[] = [];
+    client.on('error', (error) => errors.push(error));
+    const verdict = await client.open().then(
+      () => undefined,
+      (error: TetherError) => error,
+    );
+    expect(verdict?.code).toBe('PROTOCOL_UNSUPPORTED');
+    expect(verdict?.message).toBe(
+      `The server takes plain connections but fails every handshake offering tether.v1 (it sent no subprotocol): no tether-ws/server at this URL: ${url}`,
+    );
+    expect(attempts).toBeLessThanOrEqual(2);
+    expect(errors.at(-1)).toBe(verdict);
+    const socketErrors = errors.filter((error) => error.code === 'SOCKET_ERROR');
+    expect(socketErrors.length).toBeGreaterThan(0);
+    for (const error of socketErrors)
+      expect(error.message).toBe(`WebSocket error on ${url}: Server sent no subprotocol`);
+    expect(client.state).toBe('closed');
+  });
+});
+
 describe("exactlyOnce({ fallback: 'best-effort' }) against servers that do not speak tether.v1", () => {
   it.each(SERVERS)('ends up connected best-effort within a few attempts: %s', async (_name, serve) => {
     const { client, errors, attempts } = start(await serve(), 'best-effort');
@@ -104,7 +138,7 @@ describe("exactlyOnce({ fallback: 'best-effort' }) against servers that do not s
     const echoed = waitFor(client, 'message', { timeoutMs: WAIT, label: 'client' });
     client.send('plain as it is');
     expect(await echoed).toBe('plain as it is'); // unframed: no "m1:" in front
-    expect(attempts()).toBeLessThanOrEqual(FEW);
+    expect(attempts()).toBeLessThanOrEqual(FEW_THEN_PLAIN);
     expect(errors.map((error) => error.code)).not.toContain('PROTOCOL_ERROR');
     expect(client.state).toBe('open');
   });
