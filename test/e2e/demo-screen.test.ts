@@ -199,4 +199,73 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
     await expect.poll(() => page.locator('#queued').textContent(), { timeout }).toBe('0');
     await screenshot(page, 'demo-screen-phone-switched', { fullPage: false });
   });
+
+  it('at 1366×768 too, the Delivery legend is above its choices and the inputs line up', async () => {
+    dev = await startDevServer();
+    const page = await openDemo(SIZES.laptop);
+    const legend = await page.locator('#delivery legend').boundingBox();
+    const inputs = await page
+      .locator('#delivery input')
+      .evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect()));
+    expect(legend && inputs[0] && legend.y + legend.height <= inputs[0].y).toBe(true);
+    expect(new Set(inputs.map((box) => Math.round(box.x))).size).toBe(1);
+  });
+
+  // Issue 25, point 11: what a phone showed wrong, each measured.
+  it('on a phone: the Delivery choices line up, each chip follows its words, notes read as the events, the explanation does not squeeze the log', async () => {
+    dev = await startDevServer();
+    const page = await openDemo(SIZES.phone);
+    const boxes = await page.evaluate(() => {
+      const rect = (element: Element | null) => {
+        const box = element?.getBoundingClientRect();
+        return box ? { x: box.x, y: box.y, right: box.right, bottom: box.bottom } : undefined;
+      };
+      const inputs = [...document.querySelectorAll('#delivery input')].map(rect);
+      const persistLabel = document.getElementById('persist')?.closest('label');
+      const words = persistLabel?.querySelector('span')?.firstChild;
+      const range = document.createRange();
+      if (words) range.selectNodeContents(words);
+      const lines = [...range.getClientRects()].map((box) => ({ y: box.y, right: box.right, x: box.x }));
+      return {
+        legend: rect(document.querySelector('#delivery legend')),
+        inputs,
+        words: lines,
+        chip: rect(persistLabel?.querySelector('code') ?? null),
+      };
+    });
+    // The legend is above the first choice, not beside it, and the three inputs share one x.
+    expect(boxes.legend && boxes.inputs[0] && boxes.legend.bottom <= boxes.inputs[0].y).toBe(true);
+    const xs = new Set(boxes.inputs.map((box) => Math.round(box?.x ?? -1)));
+    expect(xs.size).toBe(1);
+    // "kept across reloads" sits on one line, and its chip right after it or at the start of the
+    // next line under it: never pushed to the far right of a wrapped label.
+    expect(new Set(boxes.words.map((line) => Math.round(line.y))).size).toBe(1);
+    const [words] = boxes.words;
+    const chip = boxes.chip;
+    if (!words || !chip) throw new Error('no persist label');
+    const sameLine = Math.abs(chip.y - words.y) < 8;
+    expect(sameLine ? chip.x - words.right : Math.abs(chip.x - words.x)).toBeLessThan(12);
+
+    // A note (here: the Delivery switch) is written in the size of the events around it.
+    await page.getByRole('radio', { name: 'exactly-once /reliable', exact: true }).check();
+    await page.click('#connect');
+    await expectState(page, 'open');
+    const size = (direction: string) =>
+      entries(page, direction)
+        .first()
+        .locator('.text')
+        .evaluate((element) => getComputedStyle(element).fontSize);
+    expect(await size('note')).toBe(await size('event'));
+
+    // Opening "What this page shows" keeps the log at a useful height; the page scrolls instead.
+    for (let n = 1; n <= 12; n++) await type(page, `message ${n}`);
+    await page.locator('.about summary').click();
+    const log = await page.locator('#log').boundingBox();
+    expect(log?.height).toBeGreaterThan(SIZES.phone.height * 0.3);
+    await page.locator('.about p').last().scrollIntoViewIfNeeded();
+    expect(await inView(page, '.about p:last-child')).toBe(true);
+    await screenshot(page, 'demo-screen-phone-about-open', { fullPage: false });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'demo-screen-phone-delivery', { fullPage: false });
+  });
 });
