@@ -1,11 +1,27 @@
 /**
- * A fake network for unit tests that drive `WebSocketClient` under `vi.useFakeTimers()`: fake
- * servers on URLs, and `FakeSocket`s (fake-socket.ts) that connect to them. It replaces mock-socket,
- * whose sockets differed from a browser's where the client's logic cares (CONTRIBUTING.md, "Toolchain traps"); what
- * this one does like a browser is pinned by test/unit/fake-network.test.ts.
+ * The unit tests' network: mock-socket 9.3.1 (the design's test double) under a thin layer that
+ * makes what the client sees browser-faithful, for tests that drive `WebSocketClient` under
+ * `vi.useFakeTimers()`. mock-socket's `Server` (with `mock: false`: the global `WebSocket` is never
+ * replaced) holds the URL registry, and each client socket's transport is a mock-socket `WebSocket`:
+ * its 4 ms handshake, its delayed client-to-server delivery, its closing handshakes. The socket the
+ * client gets is a `NetworkSocket`, the browser-faithful surface of fake-socket.ts over that
+ * transport. What the layer corrects, and how (each pinned by test/unit/fake-network.test.ts, and
+ * mock-socket's own behaviour by test/unit/mock-socket.test.ts):
+ * - no server: mock-socket closes with 1000, wasClean true; the client sees 1006, not clean;
+ * - `bufferedAmount`: mock-socket has none; it counts what was sent until mock-socket delivers it;
+ * - bytes: a client's typed array is copied when sent (mock-socket passes the caller's object by
+ *   reference); server-to-client data is dispatched on the client here, because mock-socket's
+ *   server-side `send()` turns every typed array into a string ("1,2,3") and cannot be corrected
+ *   from outside;
+ * - server-side `close(code, reason)`: mock-socket defaults a missing code to 1000 and reports any
+ *   code but 1000/1005 as not clean; here 1005 and clean, as a closing handshake is;
+ * - `terminate()` and `simulate('error')`: mock-socket's simulate fires `error` and no `close`;
+ *   here `error` then `close` 1006, not clean, as a browser reports a network failure;
+ * - a server that never answers a close frame (`answersClose = false`): mock-socket always
+ *   completes a client's close; here the client's close frame only reaches the server.
  *
- * Timing (every delay is one `setTimeout(fn, MOCK_DELAY)`, read from the global at call time, so
- * fake timers capture it and nothing happens until fake time advances; `advance(ms)`):
+ * Timing (every delay is mock-socket's 4 ms `setTimeout`, or this layer's, read from the global at
+ * call time, so fake timers capture it; `advance(ms)`):
  * - A new socket opens `MOCK_DELAY` ms after construction if a server listens on its URL: `open`
  *   on the client first, then `connection` on the server. Without a server it fails then:
  *   `error`, then `close` 1006 (wasClean false).
@@ -18,223 +34,23 @@
  *   arrive as bytes, per `binaryType`), and so does `server.simulate('error')` its `error` and
  *   `close` 1006.
  * Servers are registered per URL until `stopServers()` (in `useMockClock()`'s `afterEach`); the
- * client gets the fake through its `WebSocket` option (`mockOptions()`), nothing global changes.
+ * client gets the layer through its `WebSocket` option (`mockOptions()`).
  */
 import { afterEach, beforeEach, vi } from 'vitest';
 import type { ClientEventMap, WebSocketClient, WebSocketConstructor } from '../../client/index.js';
-import { bytesOf, FakeSocket } from './fake-socket.js';
+import { FakeSocket } from './fake-socket.js';
+import { FakeServer, MOCK_DELAY, NetworkSocket, ServerSocket, servers } from './mock-socket-layer.js';
 
-export { FakeSocket };
+export { FakeServer, FakeSocket, MOCK_DELAY, NetworkSocket, ServerSocket };
 
 /** A URL `mockServer()` listens on by default. */
 export const TEST_URL = 'ws://tether.test/live';
 /** A URL no server ever listens on: attempts there fail after `MOCK_DELAY` ms. */
 export const NO_SERVER_URL = 'ws://nobody.test/';
-/** The network's one delay: before open, before a client message arrives, before a close. */
-export const MOCK_DELAY = 4;
-
-const servers = new Map<string, FakeServer>();
-const later = (fn: () => void) => setTimeout(fn, MOCK_DELAY);
 
 /** Advances fake time, running timers and the promise jobs they queue. */
 export function advance(ms: number): Promise<unknown> {
   return vi.advanceTimersByTimeAsync(ms);
-}
-
-type ServerSocketEvents = {
-  message: (data: unknown) => void;
-  close: (code: number, reason: string) => void;
-};
-
-/** The server's end of one connection (its API follows `ws`'s server-side socket). */
-export class ServerSocket {
-  /** The client went away or was closed: nothing more is sent or received. */
-  ended = false;
-  #refused = false;
-  #closeEmitted = false;
-  readonly #handlers: { [K in keyof ServerSocketEvents]: Array<ServerSocketEvents[K]> } = {
-    message: [],
-    close: [],
-  };
-
-  constructor(
-    readonly client: NetworkSocket,
-    readonly server: FakeServer,
-  ) {}
-
-  /** True once the server closed or terminated the connection before it opened. */
-  get refused(): boolean {
-    return this.#refused;
-  }
-
-  on<K extends keyof ServerSocketEvents>(type: K, handler: ServerSocketEvents[K]): void {
-    this.#handlers[type].push(handler);
-  }
-
-  /** Sends to the client, which gets `message` at once. */
-  send(data: string | ArrayBuffer | ArrayBufferView): void {
-    if (this.ended) return;
-    this.client.serverMessage(data);
-  }
-
-  /**
-   * Starts a closing handshake with `code` and `reason` (1005 without a code): the client is
-   * CLOSING at once and gets a clean `close` `MOCK_DELAY` ms later. 1006 is never sent on the wire
-   * (RFC 6455 §7.4.1), so it throws here: `terminate()` is the connection dropped.
-   */
-  close(code?: number, reason = ''): void {
-    if (code === 1005 || code === 1006 || code === 1015) {
-      throw new RangeError(`close code ${code} is never sent on the wire; use terminate() for a drop`);
-    }
-    this.#end(() => {
-      this.client.readyState = FakeSocket.CLOSING;
-      later(() => this.#closed(code ?? 1005, reason, true));
-    });
-  }
-
-  /** Drops the connection without a closing handshake: `close` 1006, not clean, `MOCK_DELAY` ms later. */
-  terminate(): void {
-    this.#end(() => later(() => this.#closed(1006, '', false)));
-  }
-
-  /** Delivers what the client wrote. */
-  receive(data: unknown): void {
-    if (this.ended) return;
-    this.server.received.push(data);
-    for (const handler of this.#handlers.message) handler(data);
-  }
-
-  /** The client's closing handshake reached the server; it answers unless told not to. */
-  closedByClient(code: number, reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.#emitClose(code, reason);
-    if (this.server.answersClose) this.#closed(code, reason, true);
-  }
-
-  /** The network failed under this connection. */
-  fail(): void {
-    this.ended = true;
-    this.server.detach(this);
-    this.client.serverFail();
-    this.#emitClose(1006, '');
-  }
-
-  #end(then: () => void): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.client.readyState === FakeSocket.CONNECTING) {
-      this.#refused = true; // the attempt fails when its handshake would have completed
-      return;
-    }
-    if (this.client.readyState !== FakeSocket.OPEN) return;
-    then();
-  }
-
-  #closed(code: number, reason: string, wasClean: boolean): void {
-    this.server.detach(this);
-    this.client.serverClose(code, reason, wasClean);
-    this.#emitClose(code, reason);
-  }
-
-  #emitClose(code: number, reason: string): void {
-    if (this.#closeEmitted) return;
-    this.#closeEmitted = true;
-    for (const handler of this.#handlers.close) handler(code, reason);
-  }
-}
-
-type ServerEvents = { connection: (socket: ServerSocket) => void };
-
-/** A server listening on one URL. */
-export class FakeServer {
-  /** Every message received, across all connections, in arrival order. */
-  readonly received: unknown[] = [];
-  /** Every connection that opened, in order. */
-  readonly sockets: ServerSocket[] = [];
-  /** Whether the server answers a client's close frame; `false` leaves the client CLOSING. */
-  answersClose = true;
-  readonly #attached = new Set<ServerSocket>();
-  readonly #connection: Array<ServerEvents['connection']> = [];
-
-  constructor(
-    readonly url: string,
-    /** Picks the subprotocol from those offered; by default the first one. */
-    readonly selectProtocol: (offered: string[]) => string = (offered) => offered[0] ?? '',
-  ) {}
-
-  on(type: 'connection', handler: ServerEvents['connection']): void {
-    if (type !== 'connection') throw new TypeError(`FakeServer has no "${String(type)}" event`);
-    this.#connection.push(handler);
-  }
-
-  /** Connections attached: connecting, open, or in their closing handshake. */
-  clients(): ServerSocket[] {
-    return [...this.#attached];
-  }
-
-  /** The network fails under every connection: `error`, then `close` 1006, at once. */
-  simulate(event: 'error'): void {
-    if (event !== 'error') throw new TypeError(`FakeServer cannot simulate "${String(event)}"`);
-    for (const socket of this.clients()) socket.fail();
-  }
-
-  attach(client: NetworkSocket): ServerSocket {
-    const socket = new ServerSocket(client, this);
-    this.#attached.add(socket);
-    return socket;
-  }
-
-  detach(socket: ServerSocket): void {
-    this.#attached.delete(socket);
-  }
-
-  connected(socket: ServerSocket): void {
-    this.sockets.push(socket);
-    for (const handler of this.#connection) handler(socket);
-  }
-}
-
-/** A `FakeSocket` that connects through the fake network. */
-export class NetworkSocket extends FakeSocket {
-  readonly #peer: ServerSocket | undefined;
-
-  constructor(url: string | URL, protocols?: string | string[]) {
-    super(url, protocols);
-    this.#peer = servers.get(this.url)?.attach(this);
-    later(() => this.#handshake());
-  }
-
-  #handshake(): void {
-    if (this.readyState !== FakeSocket.CONNECTING) return;
-    const peer = this.#peer;
-    if (!peer || peer.refused) {
-      if (peer) peer.server.detach(peer);
-      this.serverFail();
-      return;
-    }
-    this.serverOpen(peer.server.selectProtocol(this.offered));
-    peer.server.connected(peer);
-  }
-
-  protected override transmit(data: unknown, size: number): void {
-    const wire = data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? bytesOf(data) : data;
-    later(() => {
-      this.bufferedAmount = Math.max(0, this.bufferedAmount - size);
-      this.#peer?.receive(wire);
-    });
-  }
-
-  protected override abortHandshake(): void {
-    later(() => {
-      if (this.#peer) this.#peer.server.detach(this.#peer);
-      this.serverFail();
-    });
-  }
-
-  protected override startClosingHandshake(code: number | undefined, reason: string | undefined): void {
-    later(() => this.#peer?.closedByClient(code ?? 1005, reason ?? ''));
-  }
 }
 
 export interface MockServer {
@@ -283,6 +99,7 @@ export function mockServer(url = TEST_URL, selectProtocol?: (offered: string[]) 
 
 /** Stops every server `mockServer()` started (call in `afterEach`). */
 export function stopServers(): void {
+  for (const server of servers.values()) server.stop();
   servers.clear();
 }
 
