@@ -209,18 +209,8 @@ export class WebSocketClient<In = MessageData, Out = SendData>
             (message) => emit(this, 'message', message),
             (error) => emit(this, 'error', error),
           ),
-        // Browsers say nothing about why (the spec hides it from pages); ws in Node does, in
-        // `message` ("Server sent no subprotocol", "Unexpected server response: 404"): keep it.
-        error: (cause) => {
-          const why = (cause as { message?: string }).message;
-          emit(
-            this,
-            'error',
-            new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}${why ? `: ${why}` : ''}`, {
-              cause,
-            }),
-          );
-        },
+        error: (cause) =>
+          emit(this, 'error', new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause })),
         close: (close, dead) => (dead ? this.#abandon('HEARTBEAT_TIMEOUT', close.reason) : this.#lost(close)),
         // Polled only while open: in `closing` the socket is no longer writable anyway.
         drain: () => this.#flush(),

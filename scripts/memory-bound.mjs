@@ -218,7 +218,7 @@ function report(adapterRows, devServer) {
   const lines = [
     '# What a peer can make the adapter keep alive',
     '',
-    `Written by \`npm run memory-bound\` ([scripts/memory-bound.mjs](../scripts/memory-bound.mjs)); do not edit.`,
+    `Written by \`npm run memory-bound\` (\`scripts/memory-bound.mjs\`); do not edit.`,
     `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()}.`,
     '',
     '## The adapter alone, with its defaults',

@@ -1,5 +1,4 @@
 import { TetherRangeError, TetherTypeError } from 'tether-ws';
-import { closestName } from '../closest-name.js';
 
 export interface ExactlyOnceOptions {
   /**
@@ -28,7 +27,7 @@ export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): Res
   }
   for (const key in options) {
     if (!Object.hasOwn(EXACTLY_ONCE_DEFAULTS, key)) {
-      const expected = `"${closestName(key, EXACTLY_ONCE_DEFAULTS)}"`;
+      const expected = `"${closest(key)}"`;
       throw new TetherTypeError('option', key, (options as Record<string, unknown>)[key], expected);
     }
   }
@@ -48,4 +47,15 @@ export function resolveExactlyOnce(options: ExactlyOnceOptions | undefined): Res
     throw new ErrorClass('option', 'fallback', fallback, 'one of "fail", "best-effort"');
   }
   return Object.freeze({ resumeWindow, fallback });
+}
+
+/**
+ * The option name closest to `name`, as the core's client/closest-name.ts finds it (the letters of
+ * `name` it has, less the square of the difference in length). A copy: an entry cannot import a module of the
+ * core's without Vite making it a shared chunk beside the entries, which the package does not ship.
+ */
+function closest(name: string): string {
+  const score = (candidate: string) =>
+    [...name].filter((letter) => candidate.includes(letter)).length - (candidate.length - name.length) ** 2;
+  return Object.keys(EXACTLY_ONCE_DEFAULTS).sort((a, b) => score(b) - score(a))[0] as string;
 }
