@@ -1,5 +1,5 @@
 /**
- * tether-ws/websocket in real Chromium, loaded as the built ES module (dist/websocket.js, which
+ * tether-ws/websocket in real Chromium, Firefox and WebKit, loaded as the built ES module (dist/websocket.js, which
  * imports dist/tether-ws.js), against a real ws server: the same script runs on the browser's own
  * `WebSocket` and on this class, and must see the same thing (event classes, readyState at each
  * step, data types per binaryType, close codes); then what only a reconnecting socket does.
@@ -10,10 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { describeWithBrowser } from '../helpers/browser.js';
+import { describeEachEngine, type EnginePage } from '../helpers/engines/index.js';
 import { waitFor } from '../helpers/next-event.js';
 
 const timeoutMs = 5000;
@@ -205,11 +204,11 @@ function refusals(url: string): Array<[string, string, boolean]> {
   return rows;
 }
 
-describeWithBrowser('tether-ws/websocket in Chromium', (suite) => {
+describeEachEngine('tether-ws/websocket in a browser', (suite) => {
   let http: Server;
   let wss: WebSocketServer;
   let origin: string;
-  let page: Page;
+  let page: EnginePage;
 
   beforeAll(async () => {
     ensureEsBuild();
@@ -244,7 +243,7 @@ describeWithBrowser('tether-ws/websocket in Chromium', (suite) => {
     await new Promise<void>((resolve) => (http?.listening ? http.close(() => resolve()) : resolve()));
   });
 
-  async function freshPage(): Promise<Page> {
+  async function freshPage(): Promise<EnginePage> {
     page = await suite.newPage();
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => 'TetherSocket' in window, undefined, { timeout: timeoutMs });
