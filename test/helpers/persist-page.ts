@@ -7,6 +7,7 @@
  * logged as `got <text>` to the console, which outlives a reload).
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import type { EngineContext, EnginePage } from './engines';
 
 export const PERSIST_PAGE_PATH = '/persist-test';
 
@@ -83,15 +84,21 @@ export async function servePersistPage(context: BrowserContext): Promise<void> {
   await context.addInitScript(SCRIPT);
 }
 
+const isEnginePage = (page: Page | EnginePage): page is EnginePage => 'engine' in page;
+
 /**
- * Waits until the page's modules are loaded (after a goto or a reload). A tab opened by
- * `window.open()` ran the script in its initial `about:blank`, whose window it keeps for the
- * same-origin page it then loads, where the imports failed: the script is run again there.
+ * Waits until the page's modules are loaded (after a goto or a reload), running the script in it
+ * when it is not there yet: always for an engine page (the harness has no init scripts: WebDriver
+ * classic has none), and for a playwright tab opened by `window.open()`, which ran its init
+ * script in its initial `about:blank`, whose window it keeps for the same-origin page it then
+ * loads, where the imports failed.
  */
-export async function persistPageReady(page: Page): Promise<void> {
-  await page.waitForLoadState('load');
+export async function persistPageReady(page: Page | EnginePage): Promise<void> {
+  if (!isEnginePage(page)) await page.waitForLoadState('load');
+  const evaluate = <R, A>(fn: (arg: A) => R | Promise<R>, arg: A) =>
+    (isEnginePage(page) ? page.evaluate(fn, arg) : page.evaluate(fn as never, arg)) as Promise<Awaited<R>>;
   const loaded = () =>
-    page.evaluate(() => {
+    evaluate(() => {
       const ready = (window as { persistReady?: Promise<void> }).persistReady;
       return ready
         ? ready.then(
@@ -99,15 +106,26 @@ export async function persistPageReady(page: Page): Promise<void> {
             () => false,
           )
         : false;
-    });
+    }, undefined);
   if (!(await loaded())) {
-    await page.evaluate(SCRIPT);
-    if (!(await loaded())) throw new Error(`The test page at ${page.url()} could not import the entries`);
+    // As an inline classic script of the page's own (run on insertion), not inside the evaluation.
+    await evaluate((script: string) => {
+      const element = document.createElement('script');
+      element.textContent = script;
+      document.head.append(element);
+    }, SCRIPT);
+    if (!(await loaded()))
+      throw new Error(`The test page at ${await page.url()} could not import the entries`);
   }
 }
 
 /** Opens the page in a new tab of `context` at `origin`. */
-export async function openPersistPage(context: BrowserContext, origin: string): Promise<Page> {
+export async function openPersistPage(context: BrowserContext, origin: string): Promise<Page>;
+export async function openPersistPage(context: EngineContext, origin: string): Promise<EnginePage>;
+export async function openPersistPage(
+  context: BrowserContext | EngineContext,
+  origin: string,
+): Promise<Page | EnginePage> {
   const page = await context.newPage();
   await page.goto(`${origin}${PERSIST_PAGE_PATH}`);
   await persistPageReady(page);

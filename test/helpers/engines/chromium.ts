@@ -18,7 +18,7 @@ import {
   TWO_FRAMES,
   tempFolder,
 } from './engine';
-import { pollPage } from './page-common';
+import { loaded, pollPage } from './page-common';
 
 const VIEWPORT = { width: 1280, height: 720 };
 
@@ -79,6 +79,10 @@ function wrapContext(context: BrowserContext): EngineContext {
     engine: 'chromium',
     async newPage() {
       return wrapPage(await context.newPage());
+    },
+    async waitForPage(trigger) {
+      const [page] = await Promise.all([context.waitForEvent('page'), trigger()]);
+      return loaded(wrapPage(page));
     },
     close: () => context.close(),
   };

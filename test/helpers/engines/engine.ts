@@ -69,6 +69,11 @@ export interface EnginePage {
 export interface EngineContext {
   readonly engine: EngineName;
   newPage(): Promise<EnginePage>;
+  /**
+   * The tab that `trigger` makes a page open (`window.open()`), once its document has loaded
+   * (`readyState` complete, no longer `about:blank`).
+   */
+  waitForPage(trigger: () => Promise<unknown>): Promise<EnginePage>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type BrowserContext, type Page, type Target } from 'puppeteer-core';
 import {
   artifactPath,
   type EngineBrowser,
@@ -18,7 +18,7 @@ import {
   TWO_FRAMES,
   tempFolder,
 } from './engine';
-import { keyChord, pollPage } from './page-common';
+import { keyChord, loaded, pollPage } from './page-common';
 
 export const DEFAULT_FIREFOX_PATH = '/usr/bin/firefox-esr';
 const VIEWPORT = { width: 1280, height: 720 };
@@ -88,6 +88,21 @@ function wrapContext(context: BrowserContext | Browser, close: () => Promise<voi
       const page = await context.newPage();
       await page.setViewport(VIEWPORT);
       return wrapPage(page);
+    },
+    async waitForPage(trigger) {
+      const opened = new Promise<Page>((resolve, reject) => {
+        const browser = 'browser' in context ? context.browser() : context;
+        browser.once('targetcreated', (target: Target) =>
+          target
+            .page()
+            .then(
+              (page) => (page ? resolve(page) : reject(new Error('The new target is not a page'))),
+              reject,
+            ),
+        );
+      });
+      const [page] = await Promise.all([opened, trigger()]);
+      return loaded(wrapPage(page));
     },
     close,
   };

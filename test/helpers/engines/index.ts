@@ -161,3 +161,17 @@ export function noProfileReasons(): Partial<Record<EngineName, string>> {
     ]),
   );
 }
+
+/**
+ * `it` for a test that cannot run in some engines: in those it is skipped, and its title says why
+ * (one line per engine). The rest of the suite still runs there.
+ *
+ * @example
+ * itUnless(suite, { webkit: 'no way to ...' })('lowers the quota', async () => {});
+ */
+export function itUnless(suite: Pick<EngineSuite, 'engine'>, reasons: Partial<Record<EngineName, string>>) {
+  const reason = reasons[suite.engine];
+  if (reason === undefined) return it;
+  return (name: string, fn: () => Promise<void>) =>
+    it.skip(`${name} (skipped in ${suite.engine}: ${reason})`, fn);
+}

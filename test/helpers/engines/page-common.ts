@@ -37,3 +37,15 @@ export async function pollPage<R, A>(
 export function keyChord(key: string): string[] {
   return key === '+' ? ['+'] : key.split('+');
 }
+
+/** Waits for a tab a page opened to have loaded its document. */
+export async function loaded(page: EnginePage): Promise<EnginePage> {
+  await page.waitForFunction(
+    () => document.readyState === 'complete' && location.href !== 'about:blank',
+    undefined,
+    {
+      message: 'the opened tab to load its document',
+    },
+  );
+  return page;
+}

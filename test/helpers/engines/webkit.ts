@@ -25,7 +25,7 @@ import {
   type Report,
   TWO_FRAMES,
 } from './engine';
-import { keyChord, pollPage } from './page-common';
+import { keyChord, loaded, pollPage } from './page-common';
 
 export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -158,7 +158,10 @@ async function startSession(display: string): Promise<{ driver: WebDriver; child
       browserName: 'MiniBrowser',
       // Full screen: with its toolbar MiniBrowser cannot be narrower than 447 px, and the window
       // size is then the viewport.
-      'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation', '--full-screen'] },
+      'webkitgtk:browserOptions': {
+        binary: MINIBROWSER,
+        args: ['--automation', '--full-screen', '--javascript-can-open-windows-automatically=true'],
+      },
     })
     .build();
   await driver.manage().setTimeouts({ script: 120_000 });
@@ -273,9 +276,26 @@ function wrapContext(driver: WebDriver, end: () => Promise<void>): EngineContext
           initialFree = false;
           return wrapPage(await driver.getWindowHandle());
         }
+        // From a window that exists: the current one may have been closed.
+        await driver.switchTo().window((await driver.getAllWindowHandles())[0] as string);
         await driver.switchTo().newWindow('tab');
         return wrapPage(await driver.getWindowHandle());
       }),
+    async waitForPage(trigger) {
+      const before = new Set(await inSession(() => driver.getAllWindowHandles()));
+      await trigger();
+      const deadline = performance.now() + 5000;
+      for (;;) {
+        const handles = await inSession(() => driver.getAllWindowHandles());
+        const handle = handles.find((candidate) => !before.has(candidate));
+        if (handle !== undefined) {
+          open += 1;
+          return loaded(wrapPage(handle));
+        }
+        if (performance.now() > deadline) throw new Error('No new tab within 5000 ms');
+        await new Promise<void>((resolve) => setTimeout(resolve, 25));
+      }
+    },
     close: end,
   };
 }
