@@ -55,6 +55,9 @@ function wrapPage(page: Page): EnginePage {
     async press(key) {
       await page.keyboard.press(key);
     },
+    async type(text) {
+      await page.keyboard.type(text);
+    },
     async setViewport(width, height) {
       await page.setViewportSize({ width, height });
     },

@@ -12,9 +12,14 @@ import { fileURLToPath } from 'node:url';
 
 export type EngineName = 'chromium' | 'firefox' | 'webkit';
 
-/** A line the page reported: a console call (by its method) or an uncaught error (`pageerror`). */
+/**
+ * A line the page reported: a console call (by its method), an uncaught error (`pageerror`), or
+ * a message the browser itself printed about a connection of the page (`network`: Firefox's "can't
+ * establish a connection to the server at ws://..." and "connection ... was interrupted"; Chromium's
+ * equivalents do not reach playwright's console events, WebKit's do not reach the page).
+ */
 export interface Report {
-  type: 'log' | 'info' | 'warn' | 'error' | 'debug' | 'pageerror';
+  type: 'log' | 'info' | 'warn' | 'error' | 'debug' | 'pageerror' | 'network';
   text: string;
 }
 
@@ -53,6 +58,8 @@ export interface EnginePage {
   fill(selector: string, text: string): Promise<void>;
   /** Presses one key (`Enter`, `Tab`, `Shift+Tab`, `Space`, a letter) with the focus where it is. */
   press(key: string): Promise<void>;
+  /** Types `text` with the keyboard, one key at a time, into whatever has the focus. */
+  type(text: string): Promise<void>;
   /** Sets the viewport (what a person sees, without the browser's own chrome) in CSS pixels. */
   setViewport(width: number, height: number): Promise<void>;
   /**

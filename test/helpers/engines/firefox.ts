@@ -34,7 +34,16 @@ function wrapPage(page: Page): EnginePage {
     const type = message.type() as string;
     reports.push({ type: type === 'warning' ? 'warn' : (type as Report['type']), text: message.text() });
   });
-  page.on('pageerror', (error) => reports.push({ type: 'pageerror', text: String(error) }));
+  page.on('pageerror', (error) => {
+    // Firefox logs a failed or cut WebSocket as a script error of the page (BiDi log type
+    // "javascript"), though no script threw: it is the browser's network message.
+    const network =
+      /^Firefox can’t establish a connection to the server at |^The connection to .* was interrupted/;
+    reports.push({
+      type: network.test(String((error as Error)?.message)) ? 'network' : 'pageerror',
+      text: String(error),
+    });
+  });
   const self: EnginePage = {
     engine: 'firefox',
     native: page,
@@ -60,6 +69,9 @@ function wrapPage(page: Page): EnginePage {
       for (const held of keys.slice(0, -1)) await page.keyboard.down(held);
       await page.keyboard.press(keys.at(-1) as (typeof keys)[number]);
       for (const held of keys.slice(0, -1).reverse()) await page.keyboard.up(held);
+    },
+    async type(text) {
+      await page.keyboard.type(text);
     },
     async setViewport(width, height) {
       await page.setViewport({ width, height });

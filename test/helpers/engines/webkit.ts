@@ -239,6 +239,7 @@ function wrapContext(driver: WebDriver, end: () => Promise<void>): EngineContext
           for (const held of keys.slice(0, -1).reverse()) actions.keyUp(held);
           await actions.perform();
         }),
+      type: (text) => onPage(() => driver.actions().sendKeys(text).perform()),
       setViewport: (width, height) =>
         onPage(async () => {
           await driver.manage().window().setRect({ width, height });
