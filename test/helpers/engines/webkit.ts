@@ -31,6 +31,8 @@ export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 export const XVFB = '/usr/bin/Xvfb';
 const VIEWPORT = { width: 1280, height: 720 };
+/** How long a new session (a MiniBrowser starting) may take; about 1 s on an idle machine. */
+const SESSION_MS = 20_000;
 
 /** Installed in a document once: records console calls and uncaught errors in sessionStorage. */
 const SHIM = `if (!window.__tetherReports) {
@@ -131,42 +133,86 @@ async function startXvfb(): Promise<{ display: string; child: ChildProcess }> {
   return { display, child };
 }
 
+/** Rejects with `what` when `promise` takes longer than `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Ends a driver and the MiniBrowser it started: the whole process group (it runs detached). */
+function stopGroup(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      resolve();
+    }
+  });
+}
+
 /** One WebDriver session: a driver process, a MiniBrowser, its tabs. */
-async function startSession(display: string): Promise<{ driver: WebDriver; child: ChildProcess }> {
+async function trySession(display: string): Promise<{ driver: WebDriver; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(WEBKIT_DRIVER, [`--port=${port}`, '--host=127.0.0.1'], {
     env: { ...process.env, DISPLAY: display },
     stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
   });
-  const server = `http://127.0.0.1:${port}`;
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    const ready = await fetch(`${server}/status`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (child.exitCode !== null || performance.now() > deadline) {
-      await stop(child);
-      throw new Error(`WebKitWebDriver did not answer on ${server}`);
+  try {
+    const server = `http://127.0.0.1:${port}`;
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      const ready = await fetch(`${server}/status`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (child.exitCode !== null || performance.now() > deadline)
+        throw new Error(`WebKitWebDriver did not answer on ${server}`);
+      await new Promise<void>((resolve) => setTimeout(resolve, 25));
     }
-    await new Promise<void>((resolve) => setTimeout(resolve, 25));
+    const driver = await within(
+      new Builder()
+        .usingServer(server)
+        .withCapabilities({
+          browserName: 'MiniBrowser',
+          // Full screen: with its toolbar MiniBrowser cannot be narrower than 447 px, and the window
+          // size is then the viewport.
+          'webkitgtk:browserOptions': {
+            binary: MINIBROWSER,
+            args: ['--automation', '--full-screen', '--javascript-can-open-windows-automatically=true'],
+          },
+        })
+        .build(),
+      SESSION_MS,
+      'Starting MiniBrowser through WebKitWebDriver',
+    );
+    // Bounded, so that a page that never answers fails its test with a message, not a timeout.
+    await driver.manage().setTimeouts({ script: 30_000, pageLoad: 30_000 });
+    await driver.manage().window().setRect(VIEWPORT);
+    return { driver, child };
+  } catch (error) {
+    await stopGroup(child);
+    throw error;
   }
-  const driver = await new Builder()
-    .usingServer(server)
-    .withCapabilities({
-      browserName: 'MiniBrowser',
-      // Full screen: with its toolbar MiniBrowser cannot be narrower than 447 px, and the window
-      // size is then the viewport.
-      'webkitgtk:browserOptions': {
-        binary: MINIBROWSER,
-        args: ['--automation', '--full-screen', '--javascript-can-open-windows-automatically=true'],
-      },
-    })
-    .build();
-  await driver.manage().setTimeouts({ script: 120_000 });
-  await driver.manage().window().setRect(VIEWPORT);
-  return { driver, child };
+}
+
+/**
+ * A new session, tried twice: on a loaded machine a new-session request has hung once (the
+ * MiniBrowser never came up), which one more try gets past.
+ */
+async function startSession(display: string): Promise<{ driver: WebDriver; child: ChildProcess }> {
+  try {
+    return await trySession(display);
+  } catch (error) {
+    console.warn(`[tether-ws] WebKit session failed, trying again: ${error}`);
+    return trySession(display);
+  }
 }
 
 /** Serialises the session's commands: a command goes to the window last switched to. */
@@ -327,8 +373,8 @@ export const webkitDriver: EngineDriver = {
     const sessions = new Set<{ driver: WebDriver; child: ChildProcess }>();
     const end = async (session: { driver: WebDriver; child: ChildProcess }) => {
       if (!sessions.delete(session)) return;
-      await session.driver.quit().catch(() => {});
-      await stop(session.child);
+      await within(session.driver.quit(), 10_000, 'Ending the WebKit session').catch(() => {});
+      await stopGroup(session.child);
     };
     return {
       engine: 'webkit',
