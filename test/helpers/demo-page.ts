@@ -21,3 +21,23 @@ export async function typeMessage(page: EnginePage, text: string): Promise<void>
   await page.fill('#message', text);
   await page.press('Enter');
 }
+
+/**
+ * Clicks `selector`, which makes the page reload itself, and waits for the next document to have
+ * loaded (the current one is marked first, so that it cannot be mistaken for the next).
+ */
+export async function clickAndWaitForReload(
+  page: EnginePage,
+  selector: string,
+  timeout: number,
+): Promise<void> {
+  await page.evaluate(() => {
+    (window as { previousDocument?: boolean }).previousDocument = true;
+  });
+  await page.click(selector);
+  await page.waitForFunction(
+    () => !(window as { previousDocument?: boolean }).previousDocument && document.readyState === 'complete',
+    undefined,
+    { timeout, message: `the page to reload after a click on ${selector}` },
+  );
+}
