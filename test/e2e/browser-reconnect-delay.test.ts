@@ -3,9 +3,10 @@
  * long the client then takes to reopen once the server is back (docs/browsers.md). Firefox holds
  * a new WebSocket to a host and port whose last connection failed in CONNECTING for a delay of its
  * own (`network.websocket.delay-failed-reconnects`: 200-400 ms, then 1.5 times longer per failure,
- * up to 60 s, forgotten a minute after the last one); Chromium and WebKit fail such an attempt at
- * at once (WebKit in 100-150 ms here, the same each time). Script cannot see that delay: the socket just connects late, and an attempt the browser
- * holds longer than `connectTimeout` ends as CONNECT_TIMEOUT without having reached the network.
+ * up to 60 s, forgotten a minute after the last one); Chromium and WebKit fail such an attempt
+ * alike each time (WebKit in 100-150 ms here). Script cannot see that delay: the socket just
+ * connects late, and an attempt the browser holds longer than `connectTimeout` ends as
+ * CONNECT_TIMEOUT without having reached the network.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
