@@ -4,7 +4,8 @@
  * SIGKILL takes every process of it) and reached over CDP.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium, launchBrowser, missingChromiumMessage } from '../browser';
 import {
@@ -91,18 +92,24 @@ function wrapContext(context: BrowserContext): EngineContext {
   };
 }
 
-/** Starts Chromium on `profile` in its own process group and connects to it over CDP. */
-async function launchOn(profile: string): Promise<{ browser: Browser; child: ChildProcess }> {
+/**
+ * Starts Chromium on `folder`/profile in its own process group and connects to it over CDP. Its
+ * TMPDIR is `folder`/tmp: Chromium removes its `org.chromium.Chromium.*` folders there only on a
+ * clean exit, and a SIGKILLed one would leave them in the system's.
+ */
+async function launchOn(folder: string): Promise<{ browser: Browser; child: ChildProcess }> {
+  const tmp = join(folder, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   const child = spawn(
     findChromium() as string,
     [
       ...CHROMIUM_ARGS,
       '--headless',
-      `--user-data-dir=${profile}`,
+      `--user-data-dir=${join(folder, 'profile')}`,
       '--remote-debugging-port=0',
       'about:blank',
     ],
-    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmp } },
   );
   const endpoint = await new Promise<string>((resolve, reject) => {
     let output = '';
