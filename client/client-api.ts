@@ -57,7 +57,11 @@ export interface ClientApi<In, Out> {
    * - `connecting` / `open`: sends a close frame and waits for the server's, at most `closeTimeout`.
    * - `reconnecting`: cancels the pending retry.
    * - `closing`: joins the close under way. `idle` / `closed`: nothing to close.
-   * Queued messages stay queued for a later `open()`.
+   * Nothing queued vanishes (docs/guarantees.md, "close()"): while `open`, the queue is written
+   * before the close frame; otherwise each queued message is reported (`drop`, reason `'closed'`) a
+   * microtask later and removed, unless `open()` is called in the same task. With exactly-once
+   * delivery, an `open` client first waits (at most `closeTimeout`) for the server to acknowledge
+   * what it wrote; `session-lost` then holds only what it did not.
    *
    * @param code 1000 or 3000–4999 (RFC 6455 §7.4.2: the others are reserved). @default 1000
    * @param reason At most 123 bytes of UTF-8 (RFC 6455 §5.5). @default ''

@@ -36,8 +36,11 @@ export interface Connection<Out> {
   readonly socket: WebSocket;
   /** Writes one message. */
   send(message: QueuedMessage<Out>): void;
-  /** True if the socket is open and not above `highWaterMark` (then `drain` follows when it is). */
-  writable(): boolean;
+  /**
+   * True if the socket is open and not above `highWaterMark` (then `drain` follows when it is);
+   * with `all`, true while the socket is open.
+   */
+  writable(all?: boolean): boolean;
   /**
    * The heartbeat: without `now`, starts it (the connection is open for the application); with
    * `now`, pings at once if it runs (network changed, page visible again).
@@ -132,9 +135,9 @@ export function connect<Out>(
   return {
     socket,
     send: (message) => socket.send(message.wire),
-    writable: () => {
+    writable: (all) => {
       if (socket.readyState !== OPEN) return false;
-      if (!(socket.bufferedAmount > highWaterMark)) return true;
+      if (all || !(socket.bufferedAmount > highWaterMark)) return true;
       if (!draining) {
         draining = true;
         own.timeout(() => {

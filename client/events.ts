@@ -29,14 +29,19 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   reconnecting: { attempt: number; delay: number; offline: boolean };
   /** The state changed. Emitted before the event specific to the new state. */
   state: { from: ConnectionState; to: ConnectionState };
-  /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
+  /**
+   * A message you sent was discarded unwritten: by the queue limits, or because `close()` found it
+   * queued with no open connection (`'closed'`). Nothing is dropped without this event.
+   */
   drop: { data: Out; reason: DropReason };
   /**
    * Exactly-once only: a session ended without being resumed: `'not-resumed'` (the server no longer
    * knew it), `'expired'` (`resumeWindow` passed while disconnected), `'closed'` (your `close()`, or
    * the server ended it, e.g. its buffer overflowed). `undelivered` holds, in order, every
    * message that was written but never acknowledged by the server: it may or may not have reached
-   * the server's application, and it is not resent. Messages never written stay queued.
+   * the server's application, and it is not resent. After `close()` from `open`, that is only what
+   * the server did not acknowledge within `closeTimeout`. Messages never written stay queued, or,
+   * at `close()`, are reported by `drop`.
    */
   'session-lost': { reason: 'not-resumed' | 'expired' | 'closed'; undelivered: Out[] };
 }

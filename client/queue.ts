@@ -18,8 +18,12 @@ export interface Held {
   readonly bytes: number;
 }
 
-/** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
-export type DropReason = 'queue-full' | 'too-large';
+/**
+ * Why a message you sent was discarded unwritten: the queue was full, the message alone exceeds
+ * `maxBytes`, or `close()` ended the client while it was still queued (no connection was open to
+ * write it to, or the connection closed first).
+ */
+export type DropReason = 'queue-full' | 'too-large' | 'closed';
 
 const NOTHING_HELD: Held = { length: 0, bytes: 0 };
 
@@ -77,6 +81,11 @@ export class OutboundQueue<Out> {
     this.#items.push(message);
     this.bytes += message.bytes;
     return true;
+  }
+
+  /** Empties the queue, reporting every message (`close()` found them unwritten). */
+  drop(): void {
+    while (this.length) this.#onDrop(this.shift() as QueuedMessage<Out>, 'closed');
   }
 
   /** Removes and returns the oldest message, in O(1): `Array#shift` is O(n) on long arrays. */

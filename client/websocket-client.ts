@@ -168,6 +168,12 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     checkClose(code, reason);
     this.#wantOpen = false;
     const state = this.#state;
+    // Nothing queued is left behind without a report (docs/guarantees.md, "close()"): written now,
+    // before the close frame and past highWaterMark, if a connection is open; what is still queued
+    // when this task ends is reported (`drop`, 'closed'), unless open() came meanwhile (reconnect()).
+    // The microtask runs before an awaited close() resumes.
+    if (state === 'open') this.#flush(true);
+    queueMicrotask(() => this.#wantOpen || this.#queue.drop());
     if (state === 'closed') return Promise.resolve();
     const closed = waitOn(this.#closeWaiters);
     const connection = this.#connection;
@@ -223,7 +229,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#target,
       () => live,
       create,
-      (error) => this.#fail(error),
+      (error) => this.#lost(closeInfo(error.message), error),
     );
   }
 
@@ -263,21 +269,17 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     });
   }
 
-  /** Writes queued messages, oldest first, while the connection has room. */
-  #flush(): void {
+  /** Writes queued messages, oldest first, while the connection has room (`all`: while it is open). */
+  #flush(all?: boolean): void {
     const connection = this.#connection;
     const queue = this.#queue;
-    while (queue.length > 0 && connection?.writable()) connection.send(queue.shift() as QueuedMessage<Out>);
+    while (queue.length > 0 && connection?.writable(all))
+      connection.send(queue.shift() as QueuedMessage<Out>);
   }
 
   /** Gives up on the current attempt or connection without waiting for the server. */
   #abandon(code: 'CONNECT_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
     this.#lost(closeInfo(message), new TetherError(code, `${message}: ${this.#url}`));
-  }
-
-  /** An attempt failed before a socket existed (URL function, constructor). */
-  #fail(error: TetherError): void {
-    this.#lost(closeInfo(error.message), error);
   }
 
   /**
@@ -307,7 +309,10 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       return;
     }
     if (retry) emit(this, 'error', retry);
-    if (this.#state === from) this.#stop(close, retry || undefined);
+    if (this.#state !== from) return;
+    // Ends in `closed` for a reason of the client's own; an `open()` made during `closing` still wins.
+    if (from !== 'closing') this.#wantOpen = false;
+    this.#finish(close, retry || undefined);
   }
 
   /** Schedules attempt number `attempt` in `delay` ms (or for the `online` event, while offline). */
@@ -320,12 +325,6 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       { ...close, willReconnect: true },
       { attempt, delay, offline },
     );
-  }
-
-  /** Ends in `closed` for a reason of the client's own; an `open()` made during `closing` still wins. */
-  #stop(close: CloseInfo, error?: TetherError): void {
-    if (this.#state !== 'closing') this.#wantOpen = false;
-    this.#finish(close, error);
   }
 
   /** The only way into `closed`: releases everything, settles the promises, reopens if asked to. */
@@ -362,7 +361,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     retry?: Events<In, Out>['reconnecting'],
   ): void {
     const from = this.#state;
-    if (!ALLOWED[from].includes(to)) throw new Error(`tether-ws bug: illegal transition ${from} -> ${to}`);
+    if (!ALLOWED[from].includes(to)) throw new Error(`tether-ws bug: ${from} -> ${to}`);
     this.#timers.dispose();
     this.#state = to;
     enter?.(this.#timers);

@@ -47,6 +47,12 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   /** Releases the probe in flight, if any. */
   #releaseProbe: (() => void) | undefined;
   #cancelResumeWindow = noop;
+  /**
+   * Set once `close()` said bye on this connection: while it waits for the server's acknowledgement,
+   * the function that sends the close frame; then a no-op. A message arriving after bye is in the
+   * server's report, not for our listeners.
+   */
+  #settled: (() => void) | undefined;
 
   constructor(host: DeliveryHost<Out>, options: ResolvedExactlyOnce) {
     this.#host = host;
@@ -96,10 +102,25 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
         socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
       },
       close: (code, reason) => {
+        const socket = this.#socket;
+        const close = () => {
+          this.#settled = noop;
+          connection.close(code, reason);
+        };
+        // Our acknowledgement, then `bye`: the server acknowledges what it received and discards
+        // the session now rather than after its window (docs/protocol.md, "Ending a session").
+        this.#sendAck();
+        if (socket?.readyState === 1) {
+          socket.send('x');
+          this.#settled = close;
+        }
+        // The close frame waits (a browser drops what arrives once it is sent) until the server
+        // acknowledged all we wrote, or `closeTimeout` passed: only what is truly unacknowledged
+        // is then reported. A server that closes first ends the wait too (and this connection).
+        if (this.#settled === close && flowing && this.held.length)
+          this.#host.watchers.timeout(() => this.#settled === close && close(), options.closeTimeout);
+        else close();
         flowing = true;
-        // `bye` first: the server discards the session now rather than after its window.
-        if (this.#socket?.readyState === 1) this.#socket.send('x');
-        connection.close(code, reason);
       },
       dispose: () => {
         connection.dispose();
@@ -150,6 +171,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
       return undefined;
     }
     // From here on the handshake is done, or this is the welcome that completes it.
+    if (frame.type === 'message' && this.#settled) return undefined;
     if (frame.type === 'message' && frame.seq <= session.acknowledged) {
       // We told this server we had it: a server numbering from below that has lost our session.
       this.#serverLost();
@@ -168,6 +190,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     if (frame.type === 'ack' && frame.seq <= session.sent) {
       session.peerAcked = Math.max(session.peerAcked, frame.seq);
       this.held.release(frame.seq, session.sent);
+      if (!this.held.length) this.#settled?.();
     } else if (frame.type === 'bye') {
       // The server ended the session (it acknowledged what it got just before): report the rest.
       this.#lose('closed', true);
@@ -212,6 +235,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
       );
     }
     this.#socket = undefined;
+    this.#settled = undefined;
     this.#cancelAck?.();
     this.#cancelAck = undefined;
   }
