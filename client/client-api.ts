@@ -1,4 +1,5 @@
-import type { ClientEventMap } from './events.js';
+import type { Listener } from './emitter.js';
+import type { ClientEventInfo, ClientEventMap } from './events.js';
 import type { ConnectionState } from './state.js';
 
 /**
@@ -70,23 +71,24 @@ export interface ClientApi<In, Out> {
   close(code?: number, reason?: string): Promise<void>;
 
   /**
-   * Subscribes to an event; see {@link ClientEventMap}.
+   * Subscribes to an event; see {@link ClientEventMap}. A `message` listener gets the data and, in
+   * exactly-once mode, its {@link MessageInfo} (`{ seq, sessionId, redelivered }`) as a second argument.
    * @returns A function that removes this listener.
    */
   on<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): () => void;
 
   /** Like `on()`, for the next event of this type only. `off(type, listener)` also removes it. */
   once<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): () => void;
 
   /** Removes a listener added with `on()` or `once()`. */
   off<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): void;
 }

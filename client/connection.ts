@@ -2,6 +2,7 @@ import type { CloseInfo } from './close.js';
 import { closeInfo } from './close.js';
 import type { MessageData } from './codec.js';
 import { Disposables } from './disposables.js';
+import type { MessageInfo } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { QueuedMessage } from './queue.js';
 
@@ -18,8 +19,8 @@ export type ConnectionOptions = Pick<
 export interface ConnectionEvents {
   /** The socket opened. */
   open(): void;
-  /** An inbound message (heartbeat answers are not). */
-  message(data: MessageData): void;
+  /** An inbound message (heartbeat answers are not), with its place in a session if a layer numbers them. */
+  message(data: MessageData, info?: MessageInfo): void;
   /** The socket reported an error; the connection may still live, `close` says when it does not. */
   error(cause: unknown): void;
   /**

@@ -10,6 +10,28 @@ export interface CloseEvent extends CloseInfo {
 }
 
 /**
+ * The second argument of a `message` listener in exactly-once mode (`undefined` in best-effort):
+ * where the message stands in its session, so that an application can make its effect idempotent
+ * on (`sessionId`, `seq`).
+ */
+export interface MessageInfo {
+  /** The server's number for this message in its session, from 1. */
+  seq: number;
+  /** The session it belongs to (a new session numbers from 1 again). */
+  sessionId: string;
+  /**
+   * True when this message may have reached the listeners once already: a page delivering what an
+   * earlier page stored and perhaps handled just before it crashed (tether-ws/persist, docs/persist.md).
+   */
+  redelivered: boolean;
+}
+
+/** Events whose listeners get a second argument, and its type. */
+export interface ClientEventInfo {
+  message: MessageInfo | undefined;
+}
+
+/**
  * Every event the client emits and what its listeners receive. `message` listeners get the decoded
  * data itself; every other event gets one object, so fields can be added without breaking anyone.
  */

@@ -41,17 +41,21 @@ export class OutboundQueue<Out> {
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
   readonly #held: Held;
+  readonly #watch: (message: QueuedMessage<Out>, entered: boolean) => void;
   /** Bytes currently queued. */
   bytes = 0;
 
+  /** @param watch told of every message entering (`true`) and leaving the queue, in order (DeliveryLayer.queued). */
   constructor(
     limits: QueueLimits,
     onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void,
     held = NOTHING_HELD,
+    watch: (message: QueuedMessage<Out>, entered: boolean) => void = () => {},
   ) {
     this.#limits = limits;
     this.#onDrop = onDrop;
     this.#held = held;
+    this.#watch = watch;
   }
 
   /** Messages queued. */
@@ -80,6 +84,7 @@ export class OutboundQueue<Out> {
     }
     this.#items.push(message);
     this.bytes += message.bytes;
+    this.#watch(message, true);
     return true;
   }
 
@@ -94,6 +99,7 @@ export class OutboundQueue<Out> {
     if (message) {
       this.#items[this.#head++] = undefined;
       this.bytes -= message.bytes;
+      this.#watch(message, false);
       if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
         this.#items = this.#items.slice(this.#head);
         this.#head = 0;

@@ -8,7 +8,7 @@ import type { Delivery, DeliveryLayer } from './delivery.js';
 import { Disposables } from './disposables.js';
 import { Emitter, emit } from './emitter.js';
 import { TetherError } from './errors.js';
-import type { ClientEventMap, CloseEvent } from './events.js';
+import type { ClientEventInfo, ClientEventMap, CloseEvent } from './events.js';
 import {
   type ClientOptions,
   normalizeOptions,
@@ -40,7 +40,7 @@ type Events<In, Out> = ClientEventMap<In, Out>;
  * await client.close();
  */
 export class WebSocketClient<In = MessageData, Out = SendData>
-  extends Emitter<Events<In, Out>>
+  extends Emitter<Events<In, Out>, ClientEventInfo>
   implements ClientApi<In, Out>
 {
   #state: ConnectionState = 'idle';
@@ -82,6 +82,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#options.queue,
       ({ data }, reason) => emit(this, 'drop', { data, reason }),
       layer?.held,
+      layer?.queued?.bind(layer),
     );
     if (this.#options.autoOpen) {
       // A missing WebSocket is the caller's mistake: it throws here, not later from the microtask,
@@ -208,11 +209,11 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#url = url;
       const events: ConnectionEvents = {
         open: () => this.#opened(),
-        message: (data) =>
+        message: (data, info) =>
           decodeWith(
             this.#options.codec,
             data,
-            (message) => emit(this, 'message', message),
+            (message) => emit(this, 'message', message, info),
             (error) => emit(this, 'error', error),
           ),
         error: (cause) =>

@@ -1,7 +1,8 @@
 import { TetherError } from 'tether-ws';
+import { KEY_PATTERN, MAX_SEQ, SID_PATTERN } from '../../protocol/constants.js';
 import type { MessageData, SendData } from '../codec.js';
 import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from '../connection.js';
-import type { DeliveryHost, DeliveryLayer } from '../delivery.js';
+import type { DeliveryHost, DeliveryLayer, DeliverySnapshot } from '../delivery.js';
 import type { ClientEventMap } from '../events.js';
 import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
 import { Negotiation } from './negotiation.js';
@@ -30,7 +31,6 @@ type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   readonly #host: DeliveryHost<Out>;
   readonly #options: ResolvedExactlyOnce;
-  /** The session: read and restored by tether-ws/persist, so that the next page resumes it. */
   readonly session = new ExactlyOnceSession();
   readonly #negotiation = new Negotiation();
   /** Written in this session and not yet acknowledged; counted against the client's queue limits. */
@@ -87,8 +87,15 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
         ...events,
         open: () => this.#opened(connection.socket, events),
         message: (data) => {
-          const payload = this.#socket ? this.#receive(data, flowing, welcomed) : data;
-          if (payload !== undefined) events.message(payload);
+          const { session } = this;
+          const framed = this.#socket;
+          const payload = framed ? this.#receive(data, flowing, welcomed) : data;
+          // A new message's seq is the session's `received` now.
+          if (payload !== undefined)
+            events.message(
+              payload,
+              framed && { seq: session.received, sessionId: session.id, redelivered: false },
+            );
         },
       },
     );
@@ -238,6 +245,33 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     this.#settled = undefined;
     this.#cancelAck?.();
     this.#cancelAck = undefined;
+  }
+
+  /** The session and what it holds, for tether-ws/persist (DeliveryLayer.snapshot). */
+  snapshot(): DeliverySnapshot<Out> {
+    const { id, key, sent, received, acknowledged, peerAcked } = this.session;
+    return { session: { id, key, sent, received, acknowledged, peerAcked }, held: this.held.messages };
+  }
+
+  /**
+   * Resumes a stored session: its counters, and its written messages held for resending. Refuses
+   * one that cannot be valid on the wire (docs/protocol.md §1, §4), whose hello the server would
+   * have to refuse with a final 1002.
+   */
+  restore({ session, held }: DeliverySnapshot<Out>): boolean {
+    const { id, key, sent, received, acknowledged, peerAcked } = session;
+    const valid =
+      SID_PATTERN.test(id) &&
+      KEY_PATTERN.test(key) &&
+      [sent, received, acknowledged, peerAcked].every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_SEQ) &&
+      acknowledged <= received &&
+      peerAcked <= sent &&
+      held.length <= sent - peerAcked;
+    if (valid) {
+      Object.assign(this.session, session);
+      for (const message of held) this.held.add(message);
+    }
+    return valid;
   }
 
   /** The client closed: the session ends with it. */

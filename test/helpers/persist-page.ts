@@ -26,7 +26,7 @@ const SCRIPT = `window.persistReady = (async () => {
   Object.assign(window, { T, P, E });
   // One client per page, driven by the tests: window.startClient(), then window.client and window.seen.
   window.startClient = async ({ url, name, exactly, resumeWindow, retryDelay = 50 }) => {
-    const seen = { got: [], errors: [], lost: [], owned: '' };
+    const seen = { got: [], redelivered: [], errors: [], lost: [], owned: '' };
     window.seen = seen;
     const store = name === null ? P.memoryStore() : P.browserStore(name);
     const delivery = await P.persist(store, exactly ? E.exactlyOnce(resumeWindow ? { resumeWindow } : undefined) : undefined);
@@ -36,8 +36,9 @@ const SCRIPT = `window.persistReady = (async () => {
       heartbeat: false,
       reconnect: { minDelay: retryDelay, maxDelay: Math.max(300, retryDelay), jitter: 0 },
     });
-    client.on('message', (text) => {
+    client.on('message', (text, info) => {
       seen.got.push(text);
+      if (info?.redelivered) seen.redelivered.push(text);
       console.log(\`got \${text}\`);
     });
     client.on('error', (error) => seen.errors.push(\`\${error.code}: \${error.message}\`));
@@ -56,6 +57,8 @@ const SCRIPT = `window.persistReady = (async () => {
 /** What a page's client saw: messages, `error` events (`code: message`), `session-lost` events. */
 export interface Seen {
   got: string[];
+  /** The messages its listeners got flagged `redelivered` (restored after a crash). */
+  redelivered: string[];
   errors: string[];
   lost: Array<{ reason: string; undelivered: unknown[] }>;
   /** The name the page's store owns (`browserStore().owned`). */
