@@ -1,5 +1,5 @@
 /**
- * `close()` settles, in real Chromium (issue 24, points 4 and 5; docs/guarantees.md "close()"): the
+ * `close()` settles, in real Chromium, Firefox and WebKit (issue 24, points 4 and 5; docs/guarantees.md "close()"): the
  * page loads the UMD build and talks to the `tether-ws/server` adapter (echo) and to a plain echo,
  * served with the page by one HTTP server on 127.0.0.1:0; a fault proxy loses what a page writes.
  * What each page saw is returned by the `evaluate` that ran it.
@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createTetherServer, handleProtocols, type TetherServer } from '../../adapter/index.js';
-import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
+import { ensureUmdBuild } from '../helpers/browser';
+import { describeEachEngine, type EnginePage } from '../helpers/engines';
 import { createFaultProxy } from '../helpers/fault-proxy';
 import { waitFor } from '../helpers/next-event';
 
@@ -118,7 +118,7 @@ const PAGE = `<!doctype html>
   });
 </script>`;
 
-describeWithBrowser('close() settles (Chromium)', (suite) => {
+describeEachEngine('close() settles', (suite) => {
   let http: Server;
   let origin: string;
   let wsOrigin: string;
@@ -128,7 +128,7 @@ describeWithBrowser('close() settles (Chromium)', (suite) => {
   const tetherReceived: string[] = [];
   const echoReceived: string[] = [];
   const rawReceived: string[] = [];
-  let page: Page;
+  let page: EnginePage;
 
   beforeAll(async () => {
     const umd = ensureUmdBuild();
@@ -253,7 +253,7 @@ describeWithBrowser('close() settles (Chromium)', (suite) => {
     expect(echoReceived).toEqual(['big:xxxxxxxxxxxxxxxx', 'q0', 'q1', 'q2', 'q3', 'q4']);
   });
 
-  it('why the exactly-once client holds its close frame: Chromium drops what arrives once close() was called', async () => {
+  it('why the exactly-once client holds its close frame: the browser drops what arrives once close() was called', async () => {
     rawReceived.length = 0;
     const received = await call<string[]>('rawAfterClose', `${wsOrigin}/raw`);
     expect(rawReceived).toEqual(['ping-then-close']); // the server got it and answered
