@@ -362,8 +362,13 @@ export class Session implements TetherSession {
     return undefined;
   }
 
-  /** Adapter: the client sent bye. */
+  /**
+   * Adapter: the client sent bye. Everything received is acknowledged before the session ends and
+   * the close frame answers: a client that waits for it (the reference client's `close()`) then
+   * reports only what never reached this server (docs/protocol.md, "Ending a session").
+   */
   bye(): void {
+    this.#flushAck(true);
     this.#end('closed', { code: CLOSE_NORMAL, reason: 'Session closed' });
   }
 

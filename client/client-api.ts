@@ -1,4 +1,5 @@
-import type { ClientEventMap } from './events.js';
+import type { Listener } from './emitter.js';
+import type { ClientEventInfo, ClientEventMap } from './events.js';
 import type { ConnectionState } from './state.js';
 
 /**
@@ -57,7 +58,11 @@ export interface ClientApi<In, Out> {
    * - `connecting` / `open`: sends a close frame and waits for the server's, at most `closeTimeout`.
    * - `reconnecting`: cancels the pending retry.
    * - `closing`: joins the close under way. `idle` / `closed`: nothing to close.
-   * Queued messages stay queued for a later `open()`.
+   * Nothing queued vanishes (docs/guarantees.md, "close()"): while `open`, the queue is written
+   * before the close frame; otherwise each queued message is reported (`drop`, reason `'closed'`) a
+   * microtask later and removed, unless `open()` is called in the same task. With exactly-once
+   * delivery, an `open` client first waits (at most `closeTimeout`) for the server to acknowledge
+   * what it wrote; `session-lost` then holds only what it did not.
    *
    * @param code 1000 or 3000–4999 (RFC 6455 §7.4.2: the others are reserved). @default 1000
    * @param reason At most 123 bytes of UTF-8 (RFC 6455 §5.5). @default ''
@@ -66,23 +71,24 @@ export interface ClientApi<In, Out> {
   close(code?: number, reason?: string): Promise<void>;
 
   /**
-   * Subscribes to an event; see {@link ClientEventMap}.
+   * Subscribes to an event; see {@link ClientEventMap}. A `message` listener gets the data and, in
+   * exactly-once mode, its {@link MessageInfo} (`{ seq, sessionId, redelivered }`) as a second argument.
    * @returns A function that removes this listener.
    */
   on<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): () => void;
 
   /** Like `on()`, for the next event of this type only. `off(type, listener)` also removes it. */
   once<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): () => void;
 
   /** Removes a listener added with `on()` or `once()`. */
   off<K extends keyof ClientEventMap<In, Out>>(
     type: K,
-    listener: (payload: ClientEventMap<In, Out>[K]) => void,
+    listener: Listener<ClientEventMap<In, Out>, ClientEventInfo, K>,
   ): void;
 }

@@ -2,6 +2,7 @@ import type { CloseInfo } from './close.js';
 import { closeInfo } from './close.js';
 import type { MessageData } from './codec.js';
 import { Disposables } from './disposables.js';
+import type { MessageInfo } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { QueuedMessage } from './queue.js';
 
@@ -18,8 +19,8 @@ export type ConnectionOptions = Pick<
 export interface ConnectionEvents {
   /** The socket opened. */
   open(): void;
-  /** An inbound message (heartbeat answers are not). */
-  message(data: MessageData): void;
+  /** An inbound message (heartbeat answers are not), with its place in a session if a layer numbers them. */
+  message(data: MessageData, info?: MessageInfo): void;
   /** The socket reported an error; the connection may still live, `close` says when it does not. */
   error(cause: unknown): void;
   /**
@@ -36,8 +37,11 @@ export interface Connection<Out> {
   readonly socket: WebSocket;
   /** Writes one message. */
   send(message: QueuedMessage<Out>): void;
-  /** True if the socket is open and not above `highWaterMark` (then `drain` follows when it is). */
-  writable(): boolean;
+  /**
+   * True if the socket is open and not above `highWaterMark` (then `drain` follows when it is);
+   * with `all`, true while the socket is open.
+   */
+  writable(all?: boolean): boolean;
   /**
    * The heartbeat: without `now`, starts it (the connection is open for the application); with
    * `now`, pings at once if it runs (network changed, page visible again).
@@ -132,9 +136,9 @@ export function connect<Out>(
   return {
     socket,
     send: (message) => socket.send(message.wire),
-    writable: () => {
+    writable: (all) => {
       if (socket.readyState !== OPEN) return false;
-      if (!(socket.bufferedAmount > highWaterMark)) return true;
+      if (all || !(socket.bufferedAmount > highWaterMark)) return true;
       if (!draining) {
         draining = true;
         own.timeout(() => {

@@ -2,7 +2,7 @@ import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from '.
 import type { Disposables } from './disposables.js';
 import type { TetherError } from './errors.js';
 import type { ClientEventMap } from './events.js';
-import type { Held, OutboundQueue } from './queue.js';
+import type { Held, OutboundQueue, QueuedMessage } from './queue.js';
 
 /**
  * A delivery mode other than best-effort, given as the `delivery` option (`exactlyOnce()` from
@@ -38,6 +38,39 @@ export interface DeliveryLayer<Out> {
   ): Connection<Out>;
   /** The client is closed (`close()`, or it gave up). */
   ended(): void;
+  /**
+   * Told of every message entering (`entered`) and leaving the client's queue, in order: evicted
+   * or refused ones (a `drop`), and those taken out to be written (then `connection.send` follows
+   * in the same task). tether-ws/persist keeps the queue in storage this way.
+   */
+  queued?(message: QueuedMessage<Out>, entered: boolean): void;
+  /**
+   * What the layer must keep for the next page to carry on (exactly-once: its session and the
+   * messages written and not acknowledged), if it keeps anything. Read by tether-ws/persist after
+   * each change.
+   */
+  snapshot?(): DeliverySnapshot<Out>;
+  /**
+   * Puts back what {@link snapshot} gave an earlier page, before the first connection. Returns
+   * false, changing nothing, for a snapshot that cannot be valid (storage edited or corrupted):
+   * tether-ws/persist then reports it rather than resuming it.
+   */
+  restore?(snapshot: DeliverySnapshot<Out>): boolean;
+}
+
+/** A delivery layer's state between pages (see {@link DeliveryLayer.snapshot}). */
+export interface DeliverySnapshot<Out> {
+  /** The session: its id and key, and the counters of both directions (docs/protocol.md §1). */
+  session: {
+    id: string;
+    key: string;
+    sent: number;
+    received: number;
+    acknowledged: number;
+    peerAcked: number;
+  };
+  /** Written in the session and not yet acknowledged, oldest first: numbered `sent - length + 1` … `sent`. */
+  held: Array<QueuedMessage<Out>>;
 }
 
 /** What a delivery layer gets from the client that owns it: things that outlive one connection. */
@@ -51,7 +84,11 @@ export interface DeliveryHost<Out> {
   drop(reason: string, error: TetherError, final: boolean): void;
   /** Emits one of the client's events (exactly-once's `session-lost`, a store's `error`). */
   emit<K extends keyof ClientEventMap<unknown, Out>>(type: K, payload: ClientEventMap<unknown, Out>[K]): void;
-  /** The client's queue of messages not yet written (tether-ws/persist mirrors it in storage). */
+  /**
+   * The client's queue of messages not yet written: tether-ws/persist puts back what the last
+   * page left (taking out what was sent meanwhile, to put it after), watching it through
+   * {@link DeliveryLayer.queued}.
+   */
   queue(): Pick<OutboundQueue<Out>, 'push' | 'shift'>;
   /**
    * Drop this connection and connect again at once, as a decision of the layer's, not a failure.

@@ -6,13 +6,24 @@ import { invalid, TetherError } from './errors.js';
  * the only place that can read an emitter's listeners.
  */
 export let emit: <Events extends EventMap, K extends keyof Events>(
-  target: Emitter<Events>,
+  // biome-ignore lint/suspicious/noExplicitAny: any second map: emit passes `info` through untyped.
+  target: Emitter<Events, any>,
   type: K,
   payload: Events[K],
+  info?: unknown,
 ) => void;
 
 // biome-ignore lint/suspicious/noExplicitAny: listener payloads are typed per event by the map.
 type EventMap = { error: TetherError } & Record<PropertyKey, any>;
+
+/**
+ * A listener of `type`: the payload, and for the events named in `Info` a second argument
+ * (`message`'s {@link MessageInfo} in exactly-once mode), `undefined` for the others.
+ */
+export type Listener<Events, Info, K extends keyof Events> = (
+  payload: Events[K],
+  info: K extends keyof Info ? Info[K] : undefined,
+) => void;
 
 /**
  * A small typed event emitter. `on()` returns its own unsubscribe function. Emitting iterates over
@@ -22,11 +33,11 @@ type EventMap = { error: TetherError } & Record<PropertyKey, any>;
  * asynchronously if nobody listens to `error` or an `error` listener threw.
  */
 // biome-ignore lint/suspicious/noExplicitAny: listener payloads are typed per event by the map.
-export class Emitter<Events extends { error: TetherError } & Record<keyof Events, any>> {
-  #listeners: { [K in keyof Events]?: Array<(payload: Events[K]) => void> } = {};
+export class Emitter<Events extends { error: TetherError } & Record<keyof Events, any>, Info = object> {
+  #listeners: { [K in keyof Events]?: Array<Listener<Events, Info, K>> } = {};
 
   /** @throws TetherTypeError if `listener` is not a function (a caller mistake). */
-  on<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+  on<K extends keyof Events>(type: K, listener: Listener<Events, Info, K>): () => void {
     if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
     // Replacing the array (rather than mutating it) keeps in-flight emits on their snapshot.
     this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
@@ -34,12 +45,12 @@ export class Emitter<Events extends { error: TetherError } & Record<keyof Events
   }
 
   /** Like `on()`, for one event; the wrapper remembers `listener` so that `off(type, listener)` finds it. */
-  once<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): () => void {
+  once<K extends keyof Events>(type: K, listener: Listener<Events, Info, K>): () => void {
     if (typeof listener !== 'function') throw invalid('argument', 'listener', listener, 'a function');
     const wrapper = Object.assign(
-      (payload: Events[K]) => {
+      (payload: Events[K], info: K extends keyof Info ? Info[K] : undefined) => {
         off();
-        listener(payload);
+        listener(payload, info);
       },
       { original: listener },
     );
@@ -48,7 +59,7 @@ export class Emitter<Events extends { error: TetherError } & Record<keyof Events
   }
 
   /** Removes `listener`, or the `once()` wrapper around it (which carries it as `original`). */
-  off<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): void {
+  off<K extends keyof Events>(type: K, listener: Listener<Events, Info, K>): void {
     const list = this.#listeners[type];
     const index = list
       ? list.findIndex((l) => l === listener || (l as { original?: unknown }).original === listener)
@@ -57,10 +68,10 @@ export class Emitter<Events extends { error: TetherError } & Record<keyof Events
   }
 
   static {
-    emit = (target, type, payload) => {
+    emit = (target, type, payload, info) => {
       for (const listener of target.#listeners[type] ?? []) {
         try {
-          listener(payload);
+          listener(payload, info as never);
         } catch (cause) {
           if (type !== 'error' && target.#listeners.error?.length) {
             // Event names are strings: the map's keys.

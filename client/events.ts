@@ -10,6 +10,28 @@ export interface CloseEvent extends CloseInfo {
 }
 
 /**
+ * The second argument of a `message` listener in exactly-once mode (`undefined` in best-effort):
+ * where the message stands in its session, so that an application can make its effect idempotent
+ * on (`sessionId`, `seq`).
+ */
+export interface MessageInfo {
+  /** The server's number for this message in its session, from 1. */
+  seq: number;
+  /** The session it belongs to (a new session numbers from 1 again). */
+  sessionId: string;
+  /**
+   * True when this message may have reached the listeners once already: a page delivering what an
+   * earlier page stored and perhaps handled just before it crashed (tether-ws/persist, docs/persist.md).
+   */
+  redelivered: boolean;
+}
+
+/** Events whose listeners get a second argument, and its type. */
+export interface ClientEventInfo {
+  message: MessageInfo | undefined;
+}
+
+/**
  * Every event the client emits and what its listeners receive. `message` listeners get the decoded
  * data itself; every other event gets one object, so fields can be added without breaking anyone.
  */
@@ -29,14 +51,19 @@ export interface ClientEventMap<In = unknown, Out = unknown> {
   reconnecting: { attempt: number; delay: number; offline: boolean };
   /** The state changed. Emitted before the event specific to the new state. */
   state: { from: ConnectionState; to: ConnectionState };
-  /** A queued message was discarded by the queue limits. Nothing is dropped without this event. */
+  /**
+   * A message you sent was discarded unwritten: by the queue limits, or because `close()` found it
+   * queued with no open connection (`'closed'`). Nothing is dropped without this event.
+   */
   drop: { data: Out; reason: DropReason };
   /**
    * Exactly-once only: a session ended without being resumed: `'not-resumed'` (the server no longer
    * knew it), `'expired'` (`resumeWindow` passed while disconnected), `'closed'` (your `close()`, or
    * the server ended it, e.g. its buffer overflowed). `undelivered` holds, in order, every
    * message that was written but never acknowledged by the server: it may or may not have reached
-   * the server's application, and it is not resent. Messages never written stay queued.
+   * the server's application, and it is not resent. After `close()` from `open`, that is only what
+   * the server did not acknowledge within `closeTimeout`. Messages never written stay queued, or,
+   * at `close()`, are reported by `drop`.
    */
   'session-lost': { reason: 'not-resumed' | 'expired' | 'closed'; undelivered: Out[] };
 }

@@ -3,10 +3,10 @@ export { NO_RETRY_CODES } from './close.js';
 export type { Codec, MessageData, SendData } from './codec.js';
 export { jsonCodec } from './codec.js';
 export type { Connect, Connection, ConnectionEvents, ConnectionOptions } from './connection.js';
-export type { Delivery, DeliveryHost, DeliveryLayer } from './delivery.js';
+export type { Delivery, DeliveryHost, DeliveryLayer, DeliverySnapshot } from './delivery.js';
 export type { TetherErrorCode } from './errors.js';
 export { isTetherError, TetherError, TetherRangeError, TetherTypeError } from './errors.js';
-export type { ClientEventMap, CloseEvent } from './events.js';
+export type { ClientEventInfo, ClientEventMap, CloseEvent, MessageInfo } from './events.js';
 export type {
   ClientOptions,
   HeartbeatOptions,

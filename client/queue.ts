@@ -18,8 +18,12 @@ export interface Held {
   readonly bytes: number;
 }
 
-/** Why the queue discarded a message: it was full, or the message alone exceeds `maxBytes`. */
-export type DropReason = 'queue-full' | 'too-large';
+/**
+ * Why a message you sent was discarded unwritten: the queue was full, the message alone exceeds
+ * `maxBytes`, or `close()` ended the client while it was still queued (no connection was open to
+ * write it to, or the connection closed first).
+ */
+export type DropReason = 'queue-full' | 'too-large' | 'closed';
 
 const NOTHING_HELD: Held = { length: 0, bytes: 0 };
 
@@ -37,17 +41,21 @@ export class OutboundQueue<Out> {
   readonly #limits: QueueLimits;
   readonly #onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void;
   readonly #held: Held;
+  readonly #watch: (message: QueuedMessage<Out>, entered: boolean) => void;
   /** Bytes currently queued. */
   bytes = 0;
 
+  /** @param watch told of every message entering (`true`) and leaving the queue, in order (DeliveryLayer.queued). */
   constructor(
     limits: QueueLimits,
     onDrop: (message: QueuedMessage<Out>, reason: DropReason) => void,
     held = NOTHING_HELD,
+    watch: (message: QueuedMessage<Out>, entered: boolean) => void = () => {},
   ) {
     this.#limits = limits;
     this.#onDrop = onDrop;
     this.#held = held;
+    this.#watch = watch;
   }
 
   /** Messages queued. */
@@ -76,7 +84,13 @@ export class OutboundQueue<Out> {
     }
     this.#items.push(message);
     this.bytes += message.bytes;
+    this.#watch(message, true);
     return true;
+  }
+
+  /** Empties the queue, reporting every message (`close()` found them unwritten). */
+  drop(): void {
+    while (this.length) this.#onDrop(this.shift() as QueuedMessage<Out>, 'closed');
   }
 
   /** Removes and returns the oldest message, in O(1): `Array#shift` is O(n) on long arrays. */
@@ -85,6 +99,7 @@ export class OutboundQueue<Out> {
     if (message) {
       this.#items[this.#head++] = undefined;
       this.bytes -= message.bytes;
+      this.#watch(message, false);
       if (this.#head > 1023 && this.#head * 2 > this.#items.length) {
         this.#items = this.#items.slice(this.#head);
         this.#head = 0;

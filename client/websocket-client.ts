@@ -8,7 +8,7 @@ import type { Delivery, DeliveryLayer } from './delivery.js';
 import { Disposables } from './disposables.js';
 import { Emitter, emit } from './emitter.js';
 import { TetherError } from './errors.js';
-import type { ClientEventMap, CloseEvent } from './events.js';
+import type { ClientEventInfo, ClientEventMap, CloseEvent } from './events.js';
 import {
   type ClientOptions,
   normalizeOptions,
@@ -40,7 +40,7 @@ type Events<In, Out> = ClientEventMap<In, Out>;
  * await client.close();
  */
 export class WebSocketClient<In = MessageData, Out = SendData>
-  extends Emitter<Events<In, Out>>
+  extends Emitter<Events<In, Out>, ClientEventInfo>
   implements ClientApi<In, Out>
 {
   #state: ConnectionState = 'idle';
@@ -82,6 +82,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#options.queue,
       ({ data }, reason) => emit(this, 'drop', { data, reason }),
       layer?.held,
+      layer?.queued?.bind(layer),
     );
     if (this.#options.autoOpen) {
       // A missing WebSocket is the caller's mistake: it throws here, not later from the microtask,
@@ -168,6 +169,12 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     checkClose(code, reason);
     this.#wantOpen = false;
     const state = this.#state;
+    // Nothing queued is left behind without a report (docs/guarantees.md, "close()"): written now,
+    // before the close frame and past highWaterMark, if a connection is open; what is still queued
+    // when this task ends is reported (`drop`, 'closed'), unless open() came meanwhile (reconnect()).
+    // The microtask runs before an awaited close() resumes.
+    if (state === 'open') this.#flush(true);
+    queueMicrotask(() => this.#wantOpen || this.#queue.drop());
     if (state === 'closed') return Promise.resolve();
     const closed = waitOn(this.#closeWaiters);
     const connection = this.#connection;
@@ -202,11 +209,11 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#url = url;
       const events: ConnectionEvents = {
         open: () => this.#opened(),
-        message: (data) =>
+        message: (data, info) =>
           decodeWith(
             this.#options.codec,
             data,
-            (message) => emit(this, 'message', message),
+            (message) => emit(this, 'message', message, info),
             (error) => emit(this, 'error', error),
           ),
         error: (cause) =>
@@ -223,7 +230,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       this.#target,
       () => live,
       create,
-      (error) => this.#fail(error),
+      (error) => this.#lost(closeInfo(error.message), error),
     );
   }
 
@@ -263,21 +270,17 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     });
   }
 
-  /** Writes queued messages, oldest first, while the connection has room. */
-  #flush(): void {
+  /** Writes queued messages, oldest first, while the connection has room (`all`: while it is open). */
+  #flush(all?: boolean): void {
     const connection = this.#connection;
     const queue = this.#queue;
-    while (queue.length > 0 && connection?.writable()) connection.send(queue.shift() as QueuedMessage<Out>);
+    while (queue.length > 0 && connection?.writable(all))
+      connection.send(queue.shift() as QueuedMessage<Out>);
   }
 
   /** Gives up on the current attempt or connection without waiting for the server. */
   #abandon(code: 'CONNECT_TIMEOUT' | 'HEARTBEAT_TIMEOUT', message: string): void {
     this.#lost(closeInfo(message), new TetherError(code, `${message}: ${this.#url}`));
-  }
-
-  /** An attempt failed before a socket existed (URL function, constructor). */
-  #fail(error: TetherError): void {
-    this.#lost(closeInfo(error.message), error);
   }
 
   /**
@@ -307,8 +310,11 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       return;
     }
     if (retry) emit(this, 'error', retry);
+    if (this.#state !== from) return;
+    // Ends in `closed` for a reason of the client's own; an `open()` made during `closing` still wins.
+    if (from !== 'closing') this.#wantOpen = false;
     // open() rejects with what ended it (a delivery mode's final verdict, say), not a bare CLOSED.
-    if (this.#state === from) this.#stop(close, retry || error);
+    this.#finish(close, retry || error);
   }
 
   /** Schedules attempt number `attempt` in `delay` ms (or for the `online` event, while offline). */
@@ -321,12 +327,6 @@ export class WebSocketClient<In = MessageData, Out = SendData>
       { ...close, willReconnect: true },
       { attempt, delay, offline },
     );
-  }
-
-  /** Ends in `closed` for a reason of the client's own; an `open()` made during `closing` still wins. */
-  #stop(close: CloseInfo, error?: TetherError): void {
-    if (this.#state !== 'closing') this.#wantOpen = false;
-    this.#finish(close, error);
   }
 
   /** The only way into `closed`: releases everything, settles the promises, reopens if asked to. */
@@ -363,7 +363,7 @@ export class WebSocketClient<In = MessageData, Out = SendData>
     retry?: Events<In, Out>['reconnecting'],
   ): void {
     const from = this.#state;
-    if (!ALLOWED[from].includes(to)) throw new Error(`tether-ws bug: illegal transition ${from} -> ${to}`);
+    if (!ALLOWED[from].includes(to)) throw new Error(`tether-ws bug: ${from} -> ${to}`);
     this.#timers.dispose();
     this.#state = to;
     enter?.(this.#timers);

@@ -239,10 +239,15 @@ function createConnection(name, persisted) {
     if (isCurrent()) showQueued();
   });
 
-  // Only when the queue is over its limits (16 MiB by default); the client never drops silently.
-  client.on('drop', ({ data, reason }) =>
-    demoLog.note(`Dropped from the queue (${reason}): ${data}`, 'warn'),
-  );
+  // The queue over its limits (16 MiB by default), or close() finding messages it had no open
+  // connection to write to (`closed`): the client never drops silently.
+  client.on('drop', ({ data, reason }) => {
+    // A client replaced by switchMode() drops what was carried over to the new one: nothing lost.
+    if (reason === 'closed' && !isCurrent()) return;
+    demoLog.note(`Dropped from the queue (${reason}): ${data}`, 'warn');
+    const index = findEntry(conn.awaiting, data);
+    if (index !== -1) demoLog.setStatus(conn.awaiting.splice(index, 1)[0], 'unsent');
+  });
 
   // Exactly-once: a session that ended without being resumed hands back, in order, what the server
   // never acknowledged. An alarm only when that list is not empty: otherwise nothing was lost.

@@ -41,10 +41,10 @@ const websocket = readFileSync('dist/websocket.js', 'utf8');
 const umd = readFileSync('dist/tether-ws.umd.js', 'utf8');
 // `indexedDB` is read only by tether-ws/persist (browserStore).
 const persist = readFileSync('dist/persist.js', 'utf8');
-// The client's own state machine (its "illegal transition" bug check) is in the core alone; an
-// entry that has it bundled a copy of the client. (Error codes are no marker: the websocket entry
-// tests RETRIES_EXHAUSTED.)
-const CLIENT = 'illegal transition';
+// The client's own state machine (its bug check on an illegal transition, which throws
+// "tether-ws bug: <from> -> <to>") is in the core alone; an entry that has it bundled a copy of the
+// client. (Error codes are no marker: the websocket entry tests RETRIES_EXHAUSTED.)
+const CLIENT = 'tether-ws bug: ';
 const entryChecks = [
   ['dist/tether-ws.js has the client', core.includes(CLIENT)],
   ['dist/tether-ws.js has no exactly-once code', !core.includes('tether.v1')],

@@ -9,24 +9,8 @@ import type {
   StoredPayload,
   StoreStats,
 } from '../store.js';
-import {
-  ADJUST,
-  CLAIM,
-  COMMIT,
-  COUNT,
-  DUE,
-  ENLIST,
-  KEEP_ALIVE,
-  PEEK,
-  REAP,
-  RECHECK_MS,
-  REINDEX,
-  REMOVE,
-  type Script,
-  SETTLE,
-  UNINDEX,
-  WITHDRAW,
-} from './scripts.js';
+import { ADJUST, COUNT, DUE, ENLIST, REINDEX, SETTLE, UNINDEX, WITHDRAW } from './count-scripts.js';
+import { CLAIM, COMMIT, KEEP_ALIVE, PEEK, REAP, RECHECK_MS, REMOVE, type Script } from './scripts.js';
 
 /**
  * What the store needs of a Redis client: node-redis's `sendCommand` (the `redis` package, 5.x and
@@ -46,7 +30,7 @@ export interface RedisSingleClient {
 
 /**
  * A Redis Cluster client (`createCluster()`): it routes each command by its first key. Every
- * script the store runs takes keys of one hash slot (see ./scripts.ts).
+ * script the store runs takes keys of one hash slot (see ./scripts.ts and ./count-scripts.ts).
  */
 export interface RedisClusterClient {
   readonly masters: readonly unknown[];
@@ -161,7 +145,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
 class RedisStore implements SessionStore {
   readonly shared = true;
-  /** The store-wide keys every counting script takes (see ./scripts.ts), one hash slot. */
+  /** The store-wide keys every counting script takes (see ./count-scripts.ts), one hash slot. */
   readonly #counts: readonly string[];
   /** The limits as the scripts take them: -1 for none. */
   readonly #maxSessions: string;

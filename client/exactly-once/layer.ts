@@ -1,7 +1,8 @@
 import { TetherError } from 'tether-ws';
+import { KEY_PATTERN, MAX_SEQ, SID_PATTERN } from '../../protocol/constants.js';
 import type { MessageData, SendData } from '../codec.js';
 import type { Connect, Connection, ConnectionEvents, ConnectionOptions } from '../connection.js';
-import type { DeliveryHost, DeliveryLayer } from '../delivery.js';
+import type { DeliveryHost, DeliveryLayer, DeliverySnapshot } from '../delivery.js';
 import type { ClientEventMap } from '../events.js';
 import { decodeFrame, ExactlyOnceSession, encodeMessage, TETHER_PROTOCOL } from './frames.js';
 import { Negotiation } from './negotiation.js';
@@ -33,7 +34,6 @@ type SessionLost<Out> = ClientEventMap<unknown, Out>['session-lost'];
 export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   readonly #host: DeliveryHost<Out>;
   readonly #options: ResolvedExactlyOnce;
-  /** The session: read and restored by tether-ws/persist, so that the next page resumes it. */
   readonly session = new ExactlyOnceSession();
   readonly #negotiation = new Negotiation();
   /** Written in this session and not yet acknowledged; counted against the client's queue limits. */
@@ -50,6 +50,12 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
   /** Releases the probe in flight, if any. */
   #releaseProbe: (() => void) | undefined;
   #cancelResumeWindow = noop;
+  /**
+   * Set once `close()` said bye on this connection: while it waits for the server's acknowledgement,
+   * the function that sends the close frame; then a no-op. A message arriving after bye is in the
+   * server's report, not for our listeners.
+   */
+  #settled: (() => void) | undefined;
 
   constructor(host: DeliveryHost<Out>, options: ResolvedExactlyOnce) {
     this.#host = host;
@@ -84,8 +90,15 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
         ...events,
         open: () => this.#opened(connection.socket, events),
         message: (data) => {
-          const payload = this.#socket ? this.#receive(data, flowing, welcomed) : data;
-          if (payload !== undefined) events.message(payload);
+          const { session } = this;
+          const framed = this.#socket;
+          const payload = framed ? this.#receive(data, flowing, welcomed) : data;
+          // A new message's seq is the session's `received` now.
+          if (payload !== undefined)
+            events.message(
+              payload,
+              framed && { seq: session.received, sessionId: session.id, redelivered: false },
+            );
         },
       },
     );
@@ -99,10 +112,25 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
         socket.send(encodeMessage(++this.session.sent, message.wire as SendData));
       },
       close: (code, reason) => {
+        const socket = this.#socket;
+        const close = () => {
+          this.#settled = noop;
+          connection.close(code, reason);
+        };
+        // Our acknowledgement, then `bye`: the server acknowledges what it received and discards
+        // the session now rather than after its window (docs/protocol.md, "Ending a session").
+        this.#sendAck();
+        if (socket?.readyState === 1) {
+          socket.send('x');
+          this.#settled = close;
+        }
+        // The close frame waits (a browser drops what arrives once it is sent) until the server
+        // acknowledged all we wrote, or `closeTimeout` passed: only what is truly unacknowledged
+        // is then reported. A server that closes first ends the wait too (and this connection).
+        if (this.#settled === close && flowing && this.held.length)
+          this.#host.watchers.timeout(() => this.#settled === close && close(), options.closeTimeout);
+        else close();
         flowing = true;
-        // `bye` first: the server discards the session now rather than after its window.
-        if (this.#socket?.readyState === 1) this.#socket.send('x');
-        connection.close(code, reason);
       },
       dispose: () => {
         connection.dispose();
@@ -153,6 +181,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
       return undefined;
     }
     // From here on the handshake is done, or this is the welcome that completes it.
+    if (frame.type === 'message' && this.#settled) return undefined;
     if (frame.type === 'message' && frame.seq <= session.acknowledged) {
       // We told this server we had it: a server numbering from below that has lost our session.
       this.#serverLost();
@@ -171,6 +200,7 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
     if (frame.type === 'ack' && frame.seq <= session.sent) {
       session.peerAcked = Math.max(session.peerAcked, frame.seq);
       this.held.release(frame.seq, session.sent);
+      if (!this.held.length) this.#settled?.();
     } else if (frame.type === 'bye') {
       // The server ended the session (it acknowledged what it got just before): report the rest.
       this.#lose('closed', true);
@@ -215,8 +245,36 @@ export class ExactlyOnceLayer<Out> implements DeliveryLayer<Out> {
       );
     }
     this.#socket = undefined;
+    this.#settled = undefined;
     this.#cancelAck?.();
     this.#cancelAck = undefined;
+  }
+
+  /** The session and what it holds, for tether-ws/persist (DeliveryLayer.snapshot). */
+  snapshot(): DeliverySnapshot<Out> {
+    const { id, key, sent, received, acknowledged, peerAcked } = this.session;
+    return { session: { id, key, sent, received, acknowledged, peerAcked }, held: this.held.messages };
+  }
+
+  /**
+   * Resumes a stored session: its counters, and its written messages held for resending. Refuses
+   * one that cannot be valid on the wire (docs/protocol.md §1, §4), whose hello the server would
+   * have to refuse with a final 1002.
+   */
+  restore({ session, held }: DeliverySnapshot<Out>): boolean {
+    const { id, key, sent, received, acknowledged, peerAcked } = session;
+    const valid =
+      SID_PATTERN.test(id) &&
+      KEY_PATTERN.test(key) &&
+      [sent, received, acknowledged, peerAcked].every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_SEQ) &&
+      acknowledged <= received &&
+      peerAcked <= sent &&
+      held.length <= sent - peerAcked;
+    if (valid) {
+      Object.assign(this.session, session);
+      for (const message of held) this.held.add(message);
+    }
+    return valid;
   }
 
   /** The client closed: the session ends with it. */

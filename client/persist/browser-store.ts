@@ -81,10 +81,23 @@ export function browserStore(name: string): BrowserStore {
     return database.transaction(RECORDS, mode).objectStore(RECORDS);
   };
 
+  // The journal (store.ts, `keep`): localStorage is written synchronously, so what a page keeps
+  // there in `pagehide` is there for the next page, which IndexedDB does not promise.
+  const journal = () => (globalThis as { localStorage?: Storage }).localStorage;
+  const journalKey = () => `tether-ws/${owned}`;
   return {
     name,
     get owned() {
       return owned;
+    },
+    keep(value) {
+      const storage = journal();
+      if (!owned || !storage) return;
+      if (value === undefined) storage.removeItem(journalKey());
+      else storage.setItem(journalKey(), value);
+    },
+    kept() {
+      return (owned && journal()?.getItem(journalKey())) || undefined;
     },
     async load() {
       const store = await transaction('readonly');

@@ -3,19 +3,25 @@ import type { DeliveryHost } from 'tether-ws';
 type Disposables = DeliveryHost<unknown>['watchers'];
 
 /**
- * `pagehide`, and the page turning hidden (a mobile browser may discard it after that without
- * another event), call `flush`: the waiting write starts at once instead of after the one in
- * flight. The listeners are owned by `watchers` (the client's: until it is closed), and `released`
- * runs when they go. Returns false where there is no page to watch (Node, a worker).
+ * `pagehide` (`hide(true)`: the page is going) and the page turning hidden (`hide(false)`: a
+ * mobile browser may discard it after that without another event) start the waiting write at once
+ * and journal what is not yet committed (writer.ts); `pageshow` and the page turning visible
+ * again call `show`. The listeners are owned by `watchers` (the client's: until it is closed),
+ * and `released` runs when they go. Returns false where there is no page to watch (Node, a worker).
  */
-export function flushOnPageHide(watchers: Disposables, flush: () => void, released: () => void): boolean {
+export function flushOnPageHide(
+  watchers: Disposables,
+  hide: (going: boolean) => void,
+  show: () => void,
+  released: () => void,
+): boolean {
   const scope = globalThis as Partial<Window & typeof globalThis>;
   if (typeof scope.addEventListener !== 'function') return false;
-  watchers.listen(scope as Window, 'pagehide', flush);
-  watchers.listen(
-    scope as Window,
-    'visibilitychange',
-    () => scope.document?.visibilityState === 'hidden' && flush(),
+  const window = scope as Window;
+  watchers.listen(window, 'pagehide', () => hide(true));
+  watchers.listen(window, 'pageshow', show);
+  watchers.listen(window, 'visibilitychange', () =>
+    scope.document?.visibilityState === 'hidden' ? hide(false) : show(),
   );
   watchers.add(released);
   return true;

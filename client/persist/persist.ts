@@ -17,23 +17,36 @@ import type { PersistStore } from './store.js';
  * });
  * @throws TetherTypeError if `store` has no `load` and `write` methods, or `mode` is not a delivery mode.
  */
-export async function persist(store: PersistStore, mode?: Delivery): Promise<Delivery> {
+/** What `persist()` returns: a delivery mode, and a way to know when what was sent is stored. */
+export interface PersistedDelivery extends Delivery {
+  /**
+   * Resolves once everything the client took before the call (sent, received, handled) is
+   * committed to the store, so that it survives a crash of the browser (docs/persist.md); at once
+   * if nothing is waiting or the client does not exist yet. Rejects if the store failed.
+   */
+  flushed(): Promise<void>;
+}
+
+export async function persist(store: PersistStore, mode?: Delivery): Promise<PersistedDelivery> {
   if (typeof store?.load !== 'function' || typeof store.write !== 'function')
     throw new TetherTypeError('argument', 'store', store, 'a store (load and write methods)');
   if (mode !== undefined && (typeof mode !== 'object' || typeof mode?.layer !== 'function'))
     throw new TetherTypeError('argument', 'mode', mode, 'a delivery mode such as exactlyOnce()');
   let loaded: StoredOutbox | Error;
   try {
-    loaded = readRecords(await store.load());
+    const records = await store.load();
+    loaded = readRecords(records, store.kept?.());
   } catch (error) {
     loaded = error instanceof Error ? error : new Error(String(error));
   }
-  let used = false;
+  let layer: PersistedLayer<unknown> | undefined;
   return {
     layer<Out>(host: DeliveryHost<Out>) {
-      if (used) throw new TetherError('INVALID_ARGUMENT', 'A persist() delivery serves one client');
-      used = true;
-      return new PersistedLayer<Out>(host, store, loaded as StoredOutbox<Out> | Error, mode);
+      if (layer) throw new TetherError('INVALID_ARGUMENT', 'A persist() delivery serves one client');
+      const created = new PersistedLayer<Out>(host, store, loaded as StoredOutbox<Out> | Error, mode);
+      layer = created as PersistedLayer<unknown>;
+      return created;
     },
+    flushed: () => layer?.flushed() ?? Promise.resolve(),
   };
 }

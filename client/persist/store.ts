@@ -19,6 +19,15 @@ export interface PersistStore {
    * as far as the medium allows, the browser) going away. Calls are applied in the order made.
    */
   write(changes: StoredRecord[]): Promise<void>;
+  /**
+   * Optional: keeps `journal` synchronously where it survives the page going away at once (a
+   * reload, a closed tab: `browserStore` uses localStorage), replacing what was kept; `undefined`
+   * removes it. The client keeps there the writes not yet committed while the page is going or
+   * hidden (client/persist/writer.ts).
+   */
+  keep?(journal: string | undefined): void;
+  /** Optional: what `keep()` left, read once after `load()`. */
+  kept?(): string | undefined;
 }
 
 /** One record: a non-negative integer key and a value the medium can keep (a structured clone). */

@@ -12,10 +12,16 @@ import type { PersistStore, StoredRecord } from './store.js';
  * A frame given to `gate()` goes out once every change made before it is stored: a message is on
  * the wire only if the next page knows it (with its seq), and an acknowledgement only if the next
  * page will not ask for what it acknowledges again.
+ *
+ * Writes are numbered (the generation, carried on by the next page), and from `hide()` on (the
+ * page is going or hidden) every write not yet committed is also kept in the store's synchronous
+ * journal (`keep`, localStorage in a browser), rewritten at each change: an IndexedDB transaction
+ * started while a tab closes is not sure to commit, the journal is, and the next page applies the
+ * writes it holds that its database lacks (record.ts, `readRecords`).
  */
 export class Writer {
   #store: PersistStore | undefined;
-  readonly #collect: () => void;
+  readonly #collect: (generation: number) => void;
   readonly #failed: (cause: unknown) => void;
   readonly #pending = new Map<number, unknown>();
   /** Something changed that `collect` will turn into records at the next write. */
@@ -26,15 +32,29 @@ export class Writer {
   #next = 1;
   /** Frames waiting for a generation to be stored, oldest first. */
   #frames: Array<[generation: number, send: () => void]> = [];
+  /** Writes started and not yet committed, oldest first: what the journal holds. */
+  readonly #unconfirmed: Array<[generation: number, changes: StoredRecord[]]> = [];
+  /** The page is going or hidden: every write is journalled too. */
+  #journalling = false;
+  /** A journal of ours is in the store, to be removed once its writes are committed. */
+  #journalled = false;
 
   /**
-   * @param collect called at each write, to add the changes found by comparison (`put()`).
+   * @param collect called at each write with its generation, to add the changes found by
+   *   comparison (`put()`).
    * @param failed the store failed: from then on nothing is written and nothing held back.
+   * @param first the generation of the first write (one more than the last page's).
    */
-  constructor(store: PersistStore | undefined, collect: () => void, failed: (cause: unknown) => void) {
+  constructor(
+    store: PersistStore | undefined,
+    collect: (generation: number) => void,
+    failed: (cause: unknown) => void,
+    first = 1,
+  ) {
     this.#store = store;
     this.#collect = collect;
     this.#failed = failed;
+    this.#next = first;
   }
 
   /** False once the store failed (or there never was one): the client then runs in memory. */
@@ -57,7 +77,8 @@ export class Writer {
       this.#scheduled = true;
       queueMicrotask(() => {
         this.#scheduled = false;
-        if (!this.#inFlight) this.flush();
+        // While journalling, every change goes at once: the journal must hold it when the task ends.
+        if (!this.#inFlight || this.#journalling) this.flush();
       });
     }
   }
@@ -73,24 +94,76 @@ export class Writer {
     frames.push([generation, send]);
   }
 
+  /**
+   * Resolves once every change made before the call is stored (at once if none is waiting);
+   * rejects if the store failed, before or meanwhile.
+   */
+  flushed(): Promise<void> {
+    return new Promise<void>((resolve) => this.gate(resolve)).then(() => {
+      if (!this.#store) throw new Error('Storage failed: what was sent is kept in memory only');
+    });
+  }
+
   /** Starts a write of what is pending now, even while another one is in flight (IndexedDB keeps their order). */
   flush(): void {
     const store = this.#store;
     if (!store || !this.#dirty) return;
+    const generation = this.#next++;
+    // What collect() adds is part of this write: dirty is cleared after it.
+    this.#collect(generation);
     this.#dirty = false;
-    this.#collect();
     const changes: StoredRecord[] = [...this.#pending];
     this.#pending.clear();
-    const generation = this.#next++;
     this.#inFlight++;
+    this.#unconfirmed.push([generation, changes]);
+    if (this.#journalling) this.#journal();
     store.write(changes).then(
       () => {
         this.#inFlight--;
+        this.#unconfirmed.shift(); // IndexedDB commits a page's transactions in order
+        if (this.#journalling || this.#unconfirmed.length === 0) this.#journal();
         this.#release(generation);
         if (this.#dirty && !this.#inFlight) this.flush();
       },
       (cause) => this.fail(cause),
     );
+  }
+
+  /**
+   * The page is going (`pagehide`) or hidden, after which it may be gone without another event:
+   * what is waiting is written now, and journalled, and so is every change from now on.
+   */
+  hide(): void {
+    this.#journalling = true;
+    const started = this.#unconfirmed.length;
+    this.flush(); // journals what it starts
+    if (this.#unconfirmed.length === started) this.#journal();
+  }
+
+  /** The page is back: the journal goes once the writes it holds are committed. */
+  show(): void {
+    this.#journalling = false;
+    if (this.#unconfirmed.length === 0) this.#journal();
+  }
+
+  /**
+   * Rewrites the journal with the writes not yet committed, or removes it when there are none.
+   * Values go as JSON (`null` deletes): a record JSON cannot hold (binary data) is not journalled,
+   * and the journal is then left as it was (docs/persist.md says what that costs).
+   */
+  #journal(): void {
+    const keep = this.#store?.keep;
+    if (!keep || (!this.#journalling && !this.#journalled)) return;
+    const empty = this.#unconfirmed.length === 0;
+    try {
+      keep.call(
+        this.#store,
+        empty ? undefined : JSON.stringify(this.#unconfirmed, (_, value) => binary(value)),
+      );
+      this.#journalled = !empty;
+    } catch {
+      // Binary data, or the journal's quota: the IndexedDB write alone carries these changes.
+    }
   }
 
   /** Sends every frame held back now, stored or not (the session is ending). */
@@ -113,6 +186,17 @@ export class Writer {
     while (frames.length > 0 && (frames[0] as [number, () => void])[0] <= generation)
       (frames.shift() as [number, () => void])[1]();
   }
+}
+
+/** Throws on what JSON would silently turn into `{}`; passes anything else through. */
+function binary(value: unknown): unknown {
+  if (
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value) ||
+    (typeof Blob !== 'undefined' && value instanceof Blob)
+  )
+    throw new TypeError('binary data is not journalled');
+  return value;
 }
 
 /**

@@ -288,7 +288,8 @@ export class TetherWebSocket extends EventTarget {
 
   /**
    * Closes the connection (its `close` is dispatched once the closing handshake ends) or cancels
-   * the pending retry, and stops reconnecting. Messages still queued stay for `reconnect()`.
+   * the pending retry, and stops reconnecting. What is still queued is written before the close
+   * frame if a connection is open, else dispatched as `drop` (reason `'closed'`); `reconnect()` keeps it.
    * @param code 1000 or 3000–4999. @default 1000
    * @param reason At most 123 bytes of UTF-8.
    * @throws TetherRangeError / TetherTypeError for another code or a longer reason.

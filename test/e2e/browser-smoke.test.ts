@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { describeWithBrowser, screenshot } from '../helpers/browser';
+import { describeEachEngine } from '../helpers/engines';
 import { waitFor, waitUntil } from '../helpers/next-event';
 
 const timeoutMs = 5000;
@@ -17,12 +17,12 @@ const PAGE = `<!doctype html>
 <script>
   const status = document.getElementById('status');
   const socket = new WebSocket('ws://' + location.host + '/echo');
-  socket.onopen = () => socket.send('hello from chromium');
+  socket.onopen = () => socket.send('hello from the page');
   socket.onmessage = (event) => { status.textContent = 'echo: ' + event.data; };
   socket.onclose = (event) => { status.textContent += ' (closed ' + event.code + ')'; };
 </script>`;
 
-describeWithBrowser('Chromium smoke test', (suite) => {
+describeEachEngine('browser smoke test', (suite) => {
   let http: Server;
   let wss: WebSocketServer;
   let origin: string;
@@ -61,19 +61,21 @@ describeWithBrowser('Chromium smoke test', (suite) => {
 
     await page
       .waitForFunction(
-        () => document.getElementById('status')?.textContent === 'echo: hello from chromium',
+        () => document.getElementById('status')?.textContent === 'echo: hello from the page',
         undefined,
-        { timeout: timeoutMs },
+        {
+          timeout: timeoutMs,
+        },
       )
       .catch(async (error: unknown) => {
-        const status = await page.locator('#status').textContent();
+        const status = await page.evaluate(() => document.getElementById('status')?.textContent);
         throw new Error(`The page never showed the echo; #status reads ${JSON.stringify(status)}`, {
           cause: error,
         });
       });
-    expect(received).toContain('hello from chromium');
+    expect(received).toContain('hello from the page');
 
-    const path = await screenshot(page, 'browser-smoke');
+    const path = await page.screenshot('browser-smoke');
     // Every PNG starts with the same 8-byte signature.
     expect(readFileSync(path).subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
   });

@@ -1,5 +1,5 @@
 /**
- * The demo page in exactly-once mode, in real Chromium against the real dev server: the Delivery
+ * The demo page in exactly-once mode, in real Chromium, Firefox and WebKit against the real dev server: the Delivery
  * switch (keyboard) points the page at `/reliable`, then a chat-like stream of 30 typed messages
  * survives the server dropping every connection four times. The page is loaded through the fault
  * proxy, which only adds latency (a WAN): the message typed just before each drop is still on its
@@ -7,13 +7,15 @@
  * ones are typed while the page is reconnecting. Every message must reach the server once and in
  * order, and every echo must reach the page once and in order, with no "no echo" mark and no
  * session-lost report. In best-effort mode the same run loses the in-flight messages. Screenshot:
- * test/artifacts/demo-exactly-once.png (git-ignored).
+ * test/artifacts/demo-exactly-once-ENGINE.png (git-ignored).
  */
-import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
+import { ensureUmdBuild } from '../helpers/browser';
+import { expectDemoState, logEntries, typeMessage } from '../helpers/demo-page';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { describeEachEngine, type EnginePage } from '../helpers/engines';
+import { accessibleName, count, isChecked, text, texts, waitForSelector } from '../helpers/engines/dom';
 import { type SessionLog, sessionLogger } from '../helpers/exactly-once-harness.js';
 import { createFaultProxy, type FaultProxy } from '../helpers/fault-proxy';
 
@@ -25,10 +27,10 @@ const DROP_AFTER: readonly number[] = [5, 12, 19, 26];
 /** Each way, through the proxy: a message is in flight this long, far longer than a drop takes. */
 const LATENCY_MS = 150;
 
-describeWithBrowser('demo page, exactly-once delivery', (suite) => {
+describeEachEngine('demo page, exactly-once delivery', (suite) => {
   let dev: TestDevServer | undefined;
   let proxy: FaultProxy | undefined;
-  const pageErrors: Error[] = [];
+  const pages: EnginePage[] = [];
 
   beforeAll(() => {
     // The page loads /dist/tether-ws.umd.js.
@@ -41,14 +43,19 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
     await dev?.close();
     dev = undefined;
     // An exception in demo.js fails the test that caused it, even if the page still looked right.
-    expect(pageErrors.splice(0).map(String)).toEqual([]);
+    const errors = [];
+    for (const page of pages.splice(0))
+      errors.push(...(await page.reports()).filter((r) => r.type === 'pageerror'));
+    expect(errors).toEqual([]);
   });
 
-  const expectState = (page: Page, state: string) => expectDemoState(page, state, timeout);
-
-  const logEntries = (page: Page, direction: 'sent' | 'received' | 'note'): Locator =>
-    page.locator(`#log li[data-direction="${direction}"]`);
-  const texts = (entries: Locator) => entries.locator('.text').allTextContents();
+  const expectState = (page: EnginePage, state: string) => expectDemoState(page, state, timeout);
+  const entryTexts = (page: EnginePage, direction: 'sent' | 'received' | 'note') =>
+    texts(page, logEntries(direction), { inner: '.text' });
+  const delivered = (page: EnginePage, hasText: string) =>
+    waitForSelector(page, '#log li[data-status="delivered"]', { hasText, timeout });
+  const BEST_EFFORT = 'input[name="delivery"][value="best-effort"]';
+  const EXACTLY_ONCE = 'input[name="delivery"][value="exactly-once"]';
 
   it('keeps a 30-message chat intact, each message and echo exactly once, while the server drops every connection', async () => {
     const sessions: SessionLog = { sessions: 0, resumes: [], lost: [] };
@@ -69,39 +76,38 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
     proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: dev.port } });
     const wsUrl = proxy.url('/reliable');
     const page = await suite.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('pageerror', (error) => pageErrors.push(error));
+    pages.push(page);
+    await page.setViewport(1280, 800);
     await page.goto(`http://127.0.0.1:${proxy.port}/`);
 
     // The switch works from the keyboard: arrow keys move the choice within the radio group.
-    const bestEffort = page.getByRole('radio', { name: 'best-effort /', exact: true });
-    const exactlyOnce = page.getByRole('radio', { name: 'exactly-once /reliable', exact: true });
-    expect(await bestEffort.isChecked()).toBe(true);
-    expect(await page.getByRole('group', { name: 'Delivery' }).getAttribute('id')).toBe('delivery');
-    await bestEffort.focus();
-    await page.keyboard.press('ArrowDown');
-    expect(await exactlyOnce.isChecked()).toBe(true);
-    expect(await page.locator('#detail').textContent()).toBe(
-      `Press Connect to open a connection to ${wsUrl}.`,
+    expect(await accessibleName(page, BEST_EFFORT)).toBe('best-effort /');
+    expect(await accessibleName(page, EXACTLY_ONCE)).toBe('exactly-once /reliable');
+    expect(await isChecked(page, BEST_EFFORT)).toBe(true);
+    expect(await accessibleName(page, '#delivery')).toBe('Delivery');
+    await page.evaluate(
+      (selector) => (document.querySelector(selector) as HTMLInputElement).focus(),
+      BEST_EFFORT,
     );
-    expect(await texts(logEntries(page, 'note'))).toEqual([`Delivery: exactly-once, endpoint ${wsUrl}`]);
+    await page.press('ArrowDown');
+    expect(await isChecked(page, EXACTLY_ONCE)).toBe(true);
+    expect(await text(page, '#detail')).toBe(`Press Connect to open a connection to ${wsUrl}.`);
+    expect(await entryTexts(page, 'note')).toEqual([`Delivery: exactly-once, endpoint ${wsUrl}`]);
     // Switching before Connect opens nothing.
     expect(wss.clients.size).toBe(0);
 
     await page.click('#connect');
     await expectState(page, 'open');
-    expect(await page.locator('#detail').textContent()).toBe(`Connected to ${wsUrl} (tether.v1)`);
+    expect(await text(page, '#detail')).toBe(`Connected to ${wsUrl} (tether.v1)`);
 
     proxy.setLatency(LATENCY_MS);
-    const message = page.locator('#message');
     /** Per drop: messages the page had sent that the server had not received when it dropped them. */
     const inFlightAtDrop: number[] = [];
     const serverHas = () => new Set(wire.map((f) => f.seq)).size;
     for (let n = 1; n <= MESSAGES; n++) {
       // Only an open connection can be dropped: the page may still be reconnecting from the last drop.
       if (DROP_AFTER.includes(n)) await expectState(page, 'open');
-      await message.fill(`msg ${n}`);
-      await message.press('Enter');
+      await typeMessage(page, `msg ${n}`);
       if (DROP_AFTER.includes(n)) {
         expect(wss.clients.size).toBe(1);
         // At once: `msg n` is still in the proxy's latency, so it dies with the connection.
@@ -113,25 +119,23 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
     }
 
     const expected = Array.from({ length: MESSAGES }, (_, i) => `msg ${i + 1}`);
-    await expect.poll(() => texts(logEntries(page, 'received')), { timeout }).toHaveLength(MESSAGES);
+    await expect.poll(() => entryTexts(page, 'received'), { timeout }).toHaveLength(MESSAGES);
     await expect
-      .poll(() => page.locator('#log li[data-direction="sent"]:not([data-status="delivered"])').count(), {
-        timeout,
-      })
+      .poll(() => count(page, '#log li[data-direction="sent"]:not([data-status="delivered"])'), { timeout })
       .toBe(0);
-    await expect.poll(() => page.locator('#queued').textContent(), { timeout }).toBe('0');
+    await expect.poll(() => text(page, '#queued'), { timeout }).toBe('0');
 
     // The page: every echo once, in order; every sent entry delivered, none marked "no echo".
-    expect(await texts(logEntries(page, 'received'))).toEqual(expected);
-    expect(await texts(logEntries(page, 'sent'))).toEqual(expected);
-    const statuses = await logEntries(page, 'sent').locator('.status').allTextContents();
+    expect(await entryTexts(page, 'received')).toEqual(expected);
+    expect(await entryTexts(page, 'sent')).toEqual(expected);
+    const statuses = await texts(page, logEntries('sent'), { inner: '.status' });
     expect(statuses.filter((s) => s !== 'delivered' && s !== 'queued → delivered')).toEqual([]);
     // Messages typed while reconnecting show that they waited.
     expect(statuses.filter((s) => s === 'queued → delivered').length).toBeGreaterThanOrEqual(
       DROP_AFTER.length,
     );
-    expect(await page.locator('#log li[data-status="lost"]').count()).toBe(0);
-    expect(await texts(logEntries(page, 'note'))).toEqual([`Delivery: exactly-once, endpoint ${wsUrl}`]);
+    expect(await count(page, '#log li[data-status="lost"]')).toBe(0);
+    expect(await entryTexts(page, 'note')).toEqual([`Delivery: exactly-once, endpoint ${wsUrl}`]);
 
     // The server: message n carried seq n; a resend repeats a seq, and the adapter keeps the first.
     const firstOfEachSeq = wire.filter((frame, i) => wire.findIndex((f) => f.seq === frame.seq) === i);
@@ -145,64 +149,57 @@ describeWithBrowser('demo page, exactly-once delivery', (suite) => {
     expect(sessions.resumes).toHaveLength(DROP_AFTER.length);
     expect(connections).toBe(DROP_AFTER.length + 1);
     console.log(
-      `[e2e:demo exactly-once] ${MESSAGES} messages, ${DROP_AFTER.length} drops with ${inFlightAtDrop.join('/')} ` +
+      `[e2e:demo exactly-once:${suite.engine}] ${MESSAGES} messages, ${DROP_AFTER.length} drops with ${inFlightAtDrop.join('/')} ` +
         `message(s) in flight: server got ${wire.length} ` +
         `message frames (${wire.length - firstOfEachSeq.length} resent), echoes resent after resumes: ` +
         `${sessions.resumes.join('+')}; page shows ${MESSAGES} echoes, ${statuses.filter((s) => s.startsWith('queued')).length} waited in the queue`,
     );
 
-    await screenshot(page, 'demo-exactly-once');
+    await page.screenshot('demo-exactly-once');
   });
 
   it('reports a session the restarted server no longer knows, then switches back to best-effort while open', async () => {
     dev = await startDevServer();
     const page = await suite.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error));
+    pages.push(page);
     await page.goto(`${dev.url}/`);
-    await page.getByRole('radio', { name: 'exactly-once /reliable', exact: true }).check();
+    await page.click(EXACTLY_ONCE);
     await page.click('#connect');
     await expectState(page, 'open');
-    const type = async (text: string) => {
-      await page.locator('#message').fill(text);
-      await page.locator('#message').press('Enter');
-    };
+    const type = (message: string) => typeMessage(page, message);
     await type('before the restart');
-    await page
-      .locator('#log li[data-status="delivered"]', { hasText: 'before the restart' })
-      .waitFor({ timeout });
+    await delivered(page, 'before the restart');
 
     // Sessions live in the server's memory: the new server answers `resumed: false`.
     const port = dev.port;
     await dev.close();
-    await page.locator('#state:not([data-state="open"])').waitFor({ timeout });
+    await waitForSelector(page, '#state:not([data-state="open"])', { timeout });
     await type('while the server is down');
     dev = await startDevServer({ port });
-    await page
-      .locator('#log li[data-status="delivered"]', { hasText: 'while the server is down' })
-      .waitFor({ timeout });
+    await delivered(page, 'while the server is down');
     // Everything written had been acknowledged, so nothing is handed back (and the note is no alarm);
     // a message that was only queued is not part of the lost session and goes out in the new one.
-    expect(await texts(logEntries(page, 'note'))).toEqual([
+    expect(await entryTexts(page, 'note')).toEqual([
       `Delivery: exactly-once, endpoint ${dev.wsUrl}/reliable`,
       'Session not resumed: the server no longer knew it (it restarted, or another node answered): nothing was lost, the server had acknowledged every message',
     ]);
-    expect(await page.locator('#log li[data-tone="warn"]').count()).toBe(0);
+    expect(await count(page, '#log li[data-tone="warn"]')).toBe(0);
 
     // Switching while open closes the exactly-once client (bye: nothing unacknowledged, so the client
     // emits no session-lost) and connects the best-effort one to the plain echo at once.
-    await page.getByRole('radio', { name: 'best-effort /', exact: true }).check();
+    await page.click(BEST_EFFORT);
     await expectState(page, 'open');
-    expect(await page.locator('#detail').textContent()).toBe(`Connected to ${dev.wsUrl}/`);
+    expect(await text(page, '#detail')).toBe(`Connected to ${dev.wsUrl}/`);
     await type('plain again');
-    await page.locator('#log li[data-status="delivered"]', { hasText: 'plain again' }).waitFor({ timeout });
+    await delivered(page, 'plain again');
     // The exactly-once session the switch closed had nothing unacknowledged: said so, without alarm.
     await expect
-      .poll(async () => (await texts(logEntries(page, 'note'))).slice(2), { timeout })
+      .poll(async () => (await entryTexts(page, 'note')).slice(2), { timeout })
       .toEqual([
         `Delivery: best-effort, endpoint ${dev.wsUrl}/`,
         'Session closed: nothing was lost, the server had acknowledged every message',
       ]);
-    expect(await page.locator('#log li[data-tone="warn"]').count()).toBe(0);
-    expect(await page.locator('#log li[data-status="lost"], #log li[data-status="unsent"]').count()).toBe(0);
+    expect(await count(page, '#log li[data-tone="warn"]')).toBe(0);
+    expect(await count(page, '#log li[data-status="lost"], #log li[data-status="unsent"]')).toBe(0);
   });
 });

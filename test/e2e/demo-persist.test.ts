@@ -1,22 +1,24 @@
 /**
- * The demo page with "kept across reloads" on, in real Chromium against the real dev server: type
+ * The demo page with "kept across reloads" on, in real Chromium, Firefox and WebKit against the real dev server: type
  * while the server's WebSocket endpoint is down, reload the page, and the messages are delivered
  * by the next page once the endpoint is back, once each and in order. The page itself stays
  * reachable: only the server's upgrade handling is taken away (its `upgrade` listeners removed and
  * put back), as when a backend is down behind a CDN that still serves the page.
- * Screenshot: test/artifacts/demo-persist.png (git-ignored).
+ * Screenshot: test/artifacts/demo-persist-ENGINE.png (git-ignored).
  */
-import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import type { RawData, WebSocket } from 'ws';
-import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
+import { ensureUmdBuild } from '../helpers/browser';
+import { clickAndWaitForReload, expectDemoState, logEntries, typeMessage } from '../helpers/demo-page';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { describeEachEngine, type EnginePage } from '../helpers/engines';
+import { accessibleName, isChecked, text, texts, waitForSelector } from '../helpers/engines/dom';
 
 const timeout = 15_000;
 
-describeWithBrowser('demo page, kept across reloads', (suite) => {
+describeEachEngine('demo page, kept across reloads', (suite) => {
   let dev: TestDevServer | undefined;
-  const pageErrors: Error[] = [];
+  const pages: EnginePage[] = [];
 
   beforeAll(() => {
     ensureUmdBuild();
@@ -24,15 +26,15 @@ describeWithBrowser('demo page, kept across reloads', (suite) => {
   afterEach(async () => {
     await dev?.close();
     dev = undefined;
-    expect(pageErrors.splice(0).map(String)).toEqual([]);
+    const errors = [];
+    for (const page of pages.splice(0))
+      errors.push(...(await page.reports()).filter((r) => r.type === 'pageerror'));
+    expect(errors).toEqual([]);
   });
 
-  const notes = (page: Page) => page.locator('#log li[data-direction="note"] .text').allTextContents();
-  const received = (page: Page) => page.locator('#log li[data-direction="received"] .text').allTextContents();
-  const type = async (page: Page, text: string) => {
-    await page.locator('#message').fill(text);
-    await page.locator('#message').press('Enter');
-  };
+  const notes = (page: EnginePage) => texts(page, logEntries('note'), { inner: '.text' });
+  const received = (page: EnginePage) => texts(page, logEntries('received'), { inner: '.text' });
+  const type = typeMessage;
 
   it('delivers what was typed while the server was down, after a reload, once and in order', async () => {
     dev = await startDevServer();
@@ -57,16 +59,17 @@ describeWithBrowser('demo page, kept across reloads', (suite) => {
     };
 
     const page = await suite.newPage();
-    await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('pageerror', (error) => pageErrors.push(error));
+    pages.push(page);
+    await page.setViewport(1280, 800);
     await page.goto(`${dev.url}/`);
-    const keep = page.getByRole('checkbox', { name: /kept across reloads/ });
+    const keep = '#persist';
+    expect(await accessibleName(page, keep)).toBe('kept across reloads tether-ws/persist');
     // Turning it on reloads the page.
-    await Promise.all([page.waitForEvent('load'), keep.click()]);
+    await clickAndWaitForReload(page, keep, timeout);
     await expect
       .poll(() => notes(page), { timeout })
       .toEqual(['Outbox kept across reloads, in IndexedDB as “demo-best-effort”']);
-    expect(await keep.isChecked()).toBe(true);
+    expect(await isChecked(page, keep)).toBe(true);
 
     await page.click('#connect');
     await expectDemoState(page, 'open', timeout);
@@ -74,10 +77,10 @@ describeWithBrowser('demo page, kept across reloads', (suite) => {
     await expect.poll(() => received(page), { timeout }).toEqual(['before the outage']);
 
     endpointDown();
-    await page.locator('#state:not([data-state="open"])').waitFor({ timeout });
+    await waitForSelector(page, '#state:not([data-state="open"])', { timeout });
     await type(page, 'typed while down 1');
     await type(page, 'typed while down 2');
-    await expect.poll(() => page.locator('#queued').textContent(), { timeout }).toBe('2');
+    await expect.poll(() => text(page, '#queued'), { timeout }).toBe('2');
 
     await page.reload();
     await expect
@@ -86,20 +89,20 @@ describeWithBrowser('demo page, kept across reloads', (suite) => {
         'Outbox kept across reloads, in IndexedDB as “demo-best-effort”',
         '2 message(s) left by the last page: sending them',
       ]);
-    expect(await page.locator('#queued').textContent()).toBe('2');
+    expect(await text(page, '#queued')).toBe('2');
     endpointBack();
     await expectDemoState(page, 'open', timeout);
     await expect
       .poll(() => received(page), { timeout })
       .toEqual(['typed while down 1', 'typed while down 2']);
-    await expect.poll(() => page.locator('#queued').textContent(), { timeout }).toBe('0');
+    await expect.poll(() => text(page, '#queued'), { timeout }).toBe('0');
     // The server got each message once, in order: nothing lost, nothing sent twice.
     expect(got).toEqual(['before the outage', 'typed while down 1', 'typed while down 2']);
-    await screenshot(page, 'demo-persist', { fullPage: false });
+    await page.screenshot('demo-persist');
 
     // Off again: a reload starts with an empty outbox and no note.
-    await Promise.all([page.waitForEvent('load'), keep.click()]);
-    expect(await keep.isChecked()).toBe(false);
+    await clickAndWaitForReload(page, keep, timeout);
+    expect(await isChecked(page, keep)).toBe(false);
     expect(await notes(page)).toEqual([]);
   });
 });

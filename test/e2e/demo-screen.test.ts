@@ -1,16 +1,27 @@
 /**
- * The demo as a person sees it, in real Chromium against the real dev server, at a laptop's
+ * The demo as a person sees it, in real Chromium, Firefox and WebKit against the real dev server, at a laptop's
  * 1366×768 and a phone's 390×844: the state and the message box stay in view while the log grows
  * (only the log scrolls), the log tells what the connection does (open, the server's 1001 "Server
  * shutting down", retries, sessions), nothing looks like an alarm when nothing was lost, queued
  * messages survive a Delivery switch, the buttons are disabled when they would do nothing, and the
  * page asks for nothing that is not there (no favicon 404). Viewport screenshots of each size go to
- * test/artifacts/demo-screen-*.png (git-ignored).
+ * test/artifacts/demo-screen-*-ENGINE.png (git-ignored).
  */
-import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { describeWithBrowser, ensureUmdBuild, expectDemoState, screenshot } from '../helpers/browser';
+import { ensureUmdBuild } from '../helpers/browser';
+import { expectDemoState, logEntries, typeMessage } from '../helpers/demo-page';
 import { startDevServer, type TestDevServer } from '../helpers/dev-server';
+import { describeEachEngine, type EnginePage } from '../helpers/engines';
+import {
+  accessibleName,
+  attribute,
+  box,
+  count,
+  inView,
+  text,
+  texts,
+  waitForSelector,
+} from '../helpers/engines/dom';
 
 /** Generous for CI on two shared cores; a retry in the demo is at most 5 s away (its maxDelay). */
 const timeout = 15_000;
@@ -19,10 +30,22 @@ const SIZES = {
   phone: { width: 390, height: 844 },
 } as const;
 
-describeWithBrowser('demo page as a person sees it', (suite) => {
+describeEachEngine('demo page as a person sees it', (suite) => {
   let dev: TestDevServer | undefined;
-  /** Page errors, console errors and failed requests (status >= 400) of the test's page. */
+  /** Failed requests (status >= 400) the server answered. */
   const problems: string[] = [];
+  const pages: EnginePage[] = [];
+
+  /** A dev server that notes every request it answers with an error status. */
+  async function startServer(port?: number): Promise<TestDevServer> {
+    const server = await startDevServer(port === undefined ? {} : { port });
+    server.server.httpServer.on('request', (request, response) => {
+      response.on('finish', () => {
+        if (response.statusCode >= 400) problems.push(`${response.statusCode} ${request.url}`);
+      });
+    });
+    return server;
+  }
 
   beforeAll(() => {
     ensureUmdBuild();
@@ -31,46 +54,33 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
   afterEach(async () => {
     await dev?.close();
     dev = undefined;
+    // Page errors and console errors of the test's pages (not the browser's own network messages).
+    for (const page of pages.splice(0))
+      for (const report of await page.reports())
+        if (report.type === 'pageerror' || report.type === 'error')
+          problems.push(`${report.type}: ${report.text}`);
     expect(problems.splice(0)).toEqual([]);
   });
 
-  async function openDemo(size: { width: number; height: number }): Promise<Page> {
+  async function openDemo(size: { width: number; height: number }): Promise<EnginePage> {
     if (!dev) throw new Error('start the server first');
     const page = await suite.newPage();
-    await page.setViewportSize(size);
-    page.on('pageerror', (error) => problems.push(`page error: ${error}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-    });
+    pages.push(page);
+    await page.setViewport(size.width, size.height);
     await page.goto(`${dev.url}/`);
-    await page.waitForLoadState('load');
     return page;
   }
 
-  const expectState = (page: Page, state: string) => expectDemoState(page, state, timeout);
-  const entries = (page: Page, direction: string): Locator =>
-    page.locator(`#log li[data-direction="${direction}"]`);
-  const texts = (locator: Locator) => locator.locator('.text').allTextContents();
+  const expectState = (page: EnginePage, state: string) => expectDemoState(page, state, timeout);
+  const type = typeMessage;
+  /** The `.text` of the log entries of `direction` (those with `hasText`). */
+  const entryTexts = (page: EnginePage, direction: string, hasText?: string) =>
+    texts(page, logEntries(direction), { inner: '.text', ...(hasText === undefined ? {} : { hasText }) });
+  const waitForEntry = (page: EnginePage, selector: string, hasText: string) =>
+    waitForSelector(page, selector, { hasText, timeout });
+  const exactlyOnceRadio = 'input[name="delivery"][value="exactly-once"]';
 
-  async function type(page: Page, text: string): Promise<void> {
-    await page.locator('#message').fill(text);
-    await page.locator('#message').press('Enter');
-  }
-
-  /** Whether `selector` is wholly inside the viewport (not scrolled away, not below the fold). */
-  async function inView(page: Page, selector: string): Promise<boolean> {
-    const box = await page.locator(selector).boundingBox();
-    const viewport = page.viewportSize();
-    if (!box || !viewport) return false;
-    return (
-      box.y >= 0 && box.x >= 0 && box.y + box.height <= viewport.height && box.x + box.width <= viewport.width
-    );
-  }
-
-  const buttons = (page: Page) =>
+  const buttons = (page: EnginePage) =>
     page.evaluate(() => ({
       connect: !(document.getElementById('connect') as HTMLButtonElement).disabled,
       disconnect: !(document.getElementById('disconnect') as HTMLButtonElement).disabled,
@@ -78,7 +88,7 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
 
   for (const [name, size] of Object.entries(SIZES)) {
     it(`at ${size.width}×${size.height} (${name}), keeps the state and the message box in view while the log grows`, async () => {
-      dev = await startDevServer();
+      dev = await startServer();
       const page = await openDemo(size);
       expect(await buttons(page)).toEqual({ connect: true, disconnect: false });
       await page.click('#connect');
@@ -87,9 +97,7 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
 
       for (let n = 1; n <= 30; n++)
         await type(page, `message ${n}, long enough to take some room on a phone`);
-      await page
-        .locator('#log li[data-direction="sent"][data-status="delivered"]', { hasText: 'message 30,' })
-        .waitFor({ timeout });
+      await waitForEntry(page, '#log li[data-direction="sent"][data-status="delivered"]', 'message 30,');
 
       // The page itself does not scroll: the log does, inside its panel, and shows the newest entry.
       expect(await page.evaluate(() => document.scrollingElement?.scrollTop)).toBe(0);
@@ -100,33 +108,26 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
         expect({ selector, inView: await inView(page, selector) }).toEqual({ selector, inView: true });
       expect(await inView(page, '#log li:last-child')).toBe(true);
       // The log gets a fair share of the screen, and starts above the fold.
-      const log = await page.locator('#log').boundingBox();
+      const log = await box(page, '#log');
       expect(log?.height).toBeGreaterThan(size.height * 0.3);
-      await screenshot(page, `demo-screen-${name}`, { fullPage: false });
+      await page.screenshot(`demo-screen-${name}`);
 
       // The server shuts down (1001 "Server shutting down"): the log keeps that close, and the retries.
       const port = dev.port;
       await dev.close();
       dev = undefined;
-      await entries(page, 'event')
-        .filter({ hasText: 'Closed: code 1001 “Server shutting down”' })
-        .waitFor({ timeout });
-      await page
-        .locator('#log li[data-kind="close"]', { hasText: '· retry 1 in' })
-        .first()
-        .waitFor({ timeout });
+      await waitForEntry(page, logEntries('event'), 'Closed: code 1001 “Server shutting down”');
+      await waitForEntry(page, '#log li[data-kind="close"]', '· retry 1 in');
       expect(await buttons(page)).toEqual({ connect: false, disconnect: true });
       await type(page, 'typed while the server is down');
-      dev = await startDevServer({ port });
-      await page
-        .locator('#log li[data-status="delivered"]', { hasText: 'typed while the server is down' })
-        .waitFor({ timeout });
-      expect(await texts(entries(page, 'event').filter({ hasText: 'Open:' }))).toEqual([
+      dev = await startServer(port);
+      await waitForEntry(page, '#log li[data-status="delivered"]', 'typed while the server is down');
+      expect(await entryTexts(page, 'event', 'Open:')).toEqual([
         `Open: ${dev.wsUrl}/`,
         `Open: ${dev.wsUrl}/`,
       ]);
       for (const selector of ['#state', '#message']) expect(await inView(page, selector)).toBe(true);
-      await screenshot(page, `demo-screen-${name}-after-restart`, { fullPage: false });
+      await page.screenshot(`demo-screen-${name}-after-restart`);
 
       await page.click('#disconnect');
       await expectState(page, 'closed');
@@ -135,69 +136,69 @@ describeWithBrowser('demo page as a person sees it', (suite) => {
   }
 
   it('exactly-once: a harmless restart and a Disconnect are both reported without alarm, by one rule', async () => {
-    dev = await startDevServer();
+    dev = await startServer();
     const page = await openDemo(SIZES.laptop);
-    await page.getByRole('radio', { name: 'exactly-once /reliable', exact: true }).check();
+    expect(await accessibleName(page, exactlyOnceRadio)).toBe('exactly-once /reliable');
+    await page.click(exactlyOnceRadio);
     await page.click('#connect');
     await expectState(page, 'open');
     await type(page, 'acknowledged before the restart');
-    await page
-      .locator('#log li[data-status="delivered"]', { hasText: 'before the restart' })
-      .waitFor({ timeout });
-    expect(await texts(entries(page, 'event').filter({ hasText: 'Open:' }))).toEqual([
+    await waitForEntry(page, '#log li[data-status="delivered"]', 'before the restart');
+    expect(await entryTexts(page, 'event', 'Open:')).toEqual([
       `Open: ${dev.wsUrl}/reliable (tether.v1), new session`,
     ]);
 
     // A connection drop within the resume window: the session is resumed, and the log says so.
     for (const socket of dev.server.wss.clients) socket.terminate();
-    await page.locator('#log li[data-kind="open"]', { hasText: 'session resumed' }).waitFor({ timeout });
+    await waitForEntry(page, '#log li[data-kind="open"]', 'session resumed');
 
     // A restart: the new server does not know the session; everything had been acknowledged.
     const port = dev.port;
     await dev.close();
-    dev = await startDevServer({ port });
-    const notResumed = page.locator('#log li[data-direction="note"]', { hasText: 'Session not resumed' });
-    await notResumed.waitFor({ timeout });
+    dev = await startServer(port);
+    const notResumed = { hasText: 'Session not resumed' };
+    await waitForEntry(page, logEntries('note'), notResumed.hasText);
     await expectState(page, 'open');
-    expect(await notResumed.getAttribute('data-tone')).toBe('info');
-    expect(await notResumed.locator('.text').textContent()).toBe(
+    expect(await attribute(page, logEntries('note'), 'data-tone', notResumed)).toBe('info');
+    expect(await text(page, logEntries('note'), { ...notResumed, inner: '.text' })).toBe(
       'Session not resumed: the server no longer knew it (it restarted, or another node answered): nothing was lost, the server had acknowledged every message',
     );
 
     await page.click('#disconnect');
     await expectState(page, 'closed');
-    const closed = page.locator('#log li[data-direction="note"]', { hasText: 'Session closed' });
-    await closed.waitFor({ timeout });
-    expect(await closed.getAttribute('data-tone')).toBe('info');
-    expect(await page.locator('#log li[data-tone="warn"]').count()).toBe(0);
-    await screenshot(page, 'demo-screen-exactly-once-no-alarm', { fullPage: false });
+    await waitForEntry(page, logEntries('note'), 'Session closed');
+    expect(await attribute(page, logEntries('note'), 'data-tone', { hasText: 'Session closed' })).toBe(
+      'info',
+    );
+    expect(await count(page, '#log li[data-tone="warn"]')).toBe(0);
+    await page.screenshot('demo-screen-exactly-once-no-alarm');
   });
 
   it('carries queued messages over when Delivery is switched, and delivers them in the new mode', async () => {
-    dev = await startDevServer();
+    dev = await startServer();
     const page = await openDemo(SIZES.phone);
     await page.click('#connect');
     await expectState(page, 'open');
     await page.click('#disconnect');
     await expectState(page, 'closed');
-    for (const text of ['first queued', 'second queued']) await type(page, text);
-    expect(await page.locator('#queued').textContent()).toBe('2');
+    for (const message of ['first queued', 'second queued']) await type(page, message);
+    expect(await text(page, '#queued')).toBe('2');
 
-    await page.getByRole('radio', { name: 'exactly-once /reliable', exact: true }).check();
-    expect(await texts(entries(page, 'note').last())).toEqual([
+    await page.click(exactlyOnceRadio);
+    expect((await entryTexts(page, 'note')).slice(-1)).toEqual([
       `Delivery: exactly-once, endpoint ${dev.wsUrl}/reliable; 2 queued message(s) carried over`,
     ]);
-    expect(await page.locator('#queued').textContent()).toBe('2');
-    expect(await page.locator('#log li[data-status="unsent"], #log li[data-status="lost"]').count()).toBe(0);
+    expect(await text(page, '#queued')).toBe('2');
+    expect(await count(page, '#log li[data-status="unsent"], #log li[data-status="lost"]')).toBe(0);
 
     await page.click('#connect');
     await expectState(page, 'open');
-    for (const text of ['first queued', 'second queued'])
-      await page.locator('#log li[data-status="delivered"]', { hasText: text }).waitFor({ timeout });
-    expect(await texts(entries(page, 'received'))).toEqual(['first queued', 'second queued']);
+    for (const message of ['first queued', 'second queued'])
+      await waitForEntry(page, '#log li[data-status="delivered"]', message);
+    expect(await entryTexts(page, 'received')).toEqual(['first queued', 'second queued']);
     // Exactly-once keeps a message queued until the server acknowledges it (within 20 ms).
-    await expect.poll(() => page.locator('#queued').textContent(), { timeout }).toBe('0');
-    await screenshot(page, 'demo-screen-phone-switched', { fullPage: false });
+    await expect.poll(() => text(page, '#queued'), { timeout }).toBe('0');
+    await page.screenshot('demo-screen-phone-switched');
   });
 
   it('at 1366×768 too, the Delivery legend is above its choices and the inputs line up', async () => {

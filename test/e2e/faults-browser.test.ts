@@ -1,5 +1,5 @@
 /**
- * The half-open and reset faults in real Chromium: the page loads the UMD build, and its client
+ * The half-open and reset faults in real Chromium, Firefox and WebKit: the page loads the UMD build, and its client
  * streams numbered messages through the fault proxy to a counting echo server. Same checks as
  * test/faults/client-faults.test.ts: order without duplicates, every queued message delivered,
  * every retry after the backoff delay of its attempt number, recovery within the bound the options
@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { describeWithBrowser, ensureUmdBuild } from '../helpers/browser';
+import { ensureUmdBuild } from '../helpers/browser';
+import { describeEachEngine, type EnginePage } from '../helpers/engines';
 import {
   CONNECT_TIMEOUT,
   type CountingEchoServer,
@@ -66,12 +66,12 @@ const PAGE = `<!doctype html>
   window.closeRun = () => run && (clearInterval(run.timer), run.client.close());
 </script>`;
 
-describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) => {
+describeEachEngine('WebSocketClient under injected faults', (suite) => {
   let http: Server;
   let origin: string;
   let server: CountingEchoServer;
   let proxy: FaultProxy;
-  let page: Page | undefined;
+  let page: EnginePage | undefined;
 
   beforeAll(async () => {
     const umd = ensureUmdBuild();
@@ -105,7 +105,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
   });
 
   const snapshot = (): Promise<Snapshot> =>
-    (page as Page).evaluate(() => (window as unknown as { snapshot(): Snapshot }).snapshot());
+    (page as EnginePage).evaluate(() => (window as unknown as { snapshot(): Snapshot }).snapshot());
 
   async function until(predicate: (s: Snapshot) => boolean, message: string): Promise<Snapshot> {
     return waitUntil(
@@ -132,7 +132,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
   async function finish(fault: string, recovery: { ms: number; bound: number; what: string }) {
     const before = (await snapshot()).sends.length;
     await until((s) => s.sends.length >= before + 20, '20 more messages sent after recovery');
-    await (page as Page).evaluate(() => (window as unknown as { stopRun(): void }).stopRun());
+    await (page as EnginePage).evaluate(() => (window as unknown as { stopRun(): void }).stopRun());
     const { sends } = await snapshot();
     const last = sends.length - 1;
     await waitUntil(async () => (await snapshot()).queued === 0 && server.received().includes(last), {
@@ -142,7 +142,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
     const final = await snapshot();
     const result = figures(final.sends, server.received());
     const timing = checkTiming('recovery', recovery, SLACK);
-    console.log(summary('chromium', fault, result, timing.text));
+    console.log(summary(suite.engine, fault, result, timing.text));
     expect(result.orderViolations).toEqual([]);
     expect(result.queuedMissing).toEqual([]);
     expect(final.state).toBe('open');
@@ -183,7 +183,7 @@ describeWithBrowser('WebSocketClient under injected faults (Chromium)', (suite) 
     );
     const detectedAt = s.errors.find((e) => e.code === 'HEARTBEAT_TIMEOUT')?.at as number;
     const detectMs = detectedAt - injected;
-    console.log(`[faults:chromium] half-open: ${checkDetection(detectMs, SLACK)}`);
+    console.log(`[faults:${suite.engine}] half-open: ${checkDetection(detectMs, SLACK)}`);
     expect(s.closes.at(-1)).toMatchObject({ code: 1006, wasClean: false });
 
     // Keep it dark until a retry's upgrade request has been swallowed too, so that the recovery

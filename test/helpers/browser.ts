@@ -88,7 +88,8 @@ function inCI(): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
-function missingChromiumMessage(): string {
+/** What is missing and how to install it (`chromium`), for a skip note or a CI failure. */
+export function missingChromiumMessage(): string {
   const path = chromiumCandidate();
   const where =
     path !== DEFAULT_CHROMIUM_PATH

@@ -7,6 +7,7 @@
  * logged as `got <text>` to the console, which outlives a reload).
  */
 import type { BrowserContext, Page } from 'playwright-core';
+import type { EngineContext, EnginePage } from './engines';
 
 export const PERSIST_PAGE_PATH = '/persist-test';
 
@@ -25,7 +26,7 @@ const SCRIPT = `window.persistReady = (async () => {
   Object.assign(window, { T, P, E });
   // One client per page, driven by the tests: window.startClient(), then window.client and window.seen.
   window.startClient = async ({ url, name, exactly, resumeWindow, retryDelay = 50 }) => {
-    const seen = { got: [], errors: [], lost: [], owned: '' };
+    const seen = { got: [], redelivered: [], errors: [], lost: [], owned: '' };
     window.seen = seen;
     const store = name === null ? P.memoryStore() : P.browserStore(name);
     const delivery = await P.persist(store, exactly ? E.exactlyOnce(resumeWindow ? { resumeWindow } : undefined) : undefined);
@@ -35,8 +36,9 @@ const SCRIPT = `window.persistReady = (async () => {
       heartbeat: false,
       reconnect: { minDelay: retryDelay, maxDelay: Math.max(300, retryDelay), jitter: 0 },
     });
-    client.on('message', (text) => {
+    client.on('message', (text, info) => {
       seen.got.push(text);
+      if (info?.redelivered) seen.redelivered.push(text);
       console.log(\`got \${text}\`);
     });
     client.on('error', (error) => seen.errors.push(\`\${error.code}: \${error.message}\`));
@@ -55,6 +57,8 @@ const SCRIPT = `window.persistReady = (async () => {
 /** What a page's client saw: messages, `error` events (`code: message`), `session-lost` events. */
 export interface Seen {
   got: string[];
+  /** The messages its listeners got flagged `redelivered` (restored after a crash). */
+  redelivered: string[];
   errors: string[];
   lost: Array<{ reason: string; undelivered: unknown[] }>;
   /** The name the page's store owns (`browserStore().owned`). */
@@ -83,15 +87,21 @@ export async function servePersistPage(context: BrowserContext): Promise<void> {
   await context.addInitScript(SCRIPT);
 }
 
+const isEnginePage = (page: Page | EnginePage): page is EnginePage => 'engine' in page;
+
 /**
- * Waits until the page's modules are loaded (after a goto or a reload). A tab opened by
- * `window.open()` ran the script in its initial `about:blank`, whose window it keeps for the
- * same-origin page it then loads, where the imports failed: the script is run again there.
+ * Waits until the page's modules are loaded (after a goto or a reload), running the script in it
+ * when it is not there yet: always for an engine page (the harness has no init scripts: WebDriver
+ * classic has none), and for a playwright tab opened by `window.open()`, which ran its init
+ * script in its initial `about:blank`, whose window it keeps for the same-origin page it then
+ * loads, where the imports failed.
  */
-export async function persistPageReady(page: Page): Promise<void> {
-  await page.waitForLoadState('load');
+export async function persistPageReady(page: Page | EnginePage): Promise<void> {
+  if (!isEnginePage(page)) await page.waitForLoadState('load');
+  const evaluate = <R, A>(fn: (arg: A) => R | Promise<R>, arg: A) =>
+    (isEnginePage(page) ? page.evaluate(fn, arg) : page.evaluate(fn as never, arg)) as Promise<Awaited<R>>;
   const loaded = () =>
-    page.evaluate(() => {
+    evaluate(() => {
       const ready = (window as { persistReady?: Promise<void> }).persistReady;
       return ready
         ? ready.then(
@@ -99,15 +109,26 @@ export async function persistPageReady(page: Page): Promise<void> {
             () => false,
           )
         : false;
-    });
+    }, undefined);
   if (!(await loaded())) {
-    await page.evaluate(SCRIPT);
-    if (!(await loaded())) throw new Error(`The test page at ${page.url()} could not import the entries`);
+    // As an inline classic script of the page's own (run on insertion), not inside the evaluation.
+    await evaluate((script: string) => {
+      const element = document.createElement('script');
+      element.textContent = script;
+      document.head.append(element);
+    }, SCRIPT);
+    if (!(await loaded()))
+      throw new Error(`The test page at ${await page.url()} could not import the entries`);
   }
 }
 
 /** Opens the page in a new tab of `context` at `origin`. */
-export async function openPersistPage(context: BrowserContext, origin: string): Promise<Page> {
+export async function openPersistPage(context: BrowserContext, origin: string): Promise<Page>;
+export async function openPersistPage(context: EngineContext, origin: string): Promise<EnginePage>;
+export async function openPersistPage(
+  context: BrowserContext | EngineContext,
+  origin: string,
+): Promise<Page | EnginePage> {
   const page = await context.newPage();
   await page.goto(`${origin}${PERSIST_PAGE_PATH}`);
   await persistPageReady(page);

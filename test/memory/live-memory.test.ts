@@ -34,9 +34,9 @@ const SLACK = 4 * MiB;
 const ACKING_PEERS = 2;
 const ACKED = 200;
 const ACKED_SIZE = 256 * 1024;
-/** Never-acknowledging peers: together 12 MiB of echoes, more than LIMIT: one is evicted. */
+/** Never-acknowledging peers: together 10 MiB of echoes, more than LIMIT: one is evicted. */
 const SILENT_PEERS = 2;
-const SILENT = 6;
+const SILENT = 5;
 const SILENT_SIZE = MiB;
 const WAIT_MS = 30_000;
 

@@ -7,8 +7,9 @@
 import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../adapter/memory-store.js';
+import { ADJUST, ENLIST, WITHDRAW } from '../../adapter/redis/count-scripts.js';
 import { createRedisStore } from '../../adapter/redis/index.js';
-import { ADJUST, ENLIST, REAP_GRACE_MS, WITHDRAW } from '../../adapter/redis/scripts.js';
+import { REAP_GRACE_MS } from '../../adapter/redis/scripts.js';
 import type { SessionBatch, SessionStore } from '../../adapter/store.js';
 import { waitUntil } from '../helpers/next-event.js';
 import { type RedisClusterServers, startRedisClusterServers } from '../helpers/redis-cluster-server.js';

@@ -62,7 +62,7 @@ describe('README and docs/', () => {
       // Paths such as `test/unit/url.test.ts` or `deploy/nginx/nginx.conf`: a folder and a file name
       // with an extension. Skipped: build output and git-ignored results (they exist after a run), and
       // package specifiers such as `tether-ws/server`.
-      const generated = ['dist/', 'bench/results/', 'tether-ws/'];
+      const generated = ['dist/', 'bench/results/', 'test/artifacts/', 'tether-ws/'];
       const named = [...read(file).matchAll(/`([\w.-]+(?:\/[\w.-]+)+\.[a-z]{1,5})`/g)]
         .map((match) => match[1] as string)
         .filter((path) => !generated.some((prefix) => path.startsWith(prefix)) && !path.startsWith('.'));

@@ -27,14 +27,20 @@ describe('WebSocketClient', () => {
     it('returns false and queues while idle, connecting and closed', async () => {
       mockServer();
       const client = new WebSocketClient(TEST_URL, mockOptions());
+      const events = recordEvents(client);
       expect(client.send('idle')).toBe(false);
       client.open();
       expect(client.send('connecting')).toBe(false);
-      client.close();
+      expect(client.queued).toBe(2);
+      client.close(); // reports what it finds queued (close-queue.test.ts)
       await advance(MOCK_DELAY);
       expect(client.state).toBe('closed');
+      expect(events.filter((e) => e.startsWith('drop'))).toEqual([
+        'drop:idle:closed',
+        'drop:connecting:closed',
+      ]);
       expect(client.send('closed')).toBe(false);
-      expect(client.queued).toBe(3);
+      expect(client.queued).toBe(1);
     });
 
     it('flushes messages queued before open in order, before a send made inside an "open" listener', async () => {
@@ -79,11 +85,13 @@ describe('WebSocketClient', () => {
       expect(mock.sockets).toHaveLength(2);
     });
 
-    it('keeps messages queued across close() and sends them after the next open()', async () => {
+    it('keeps messages sent after close() queued and sends them after the next open()', async () => {
       const mock = mockServer();
       const client = new WebSocketClient(TEST_URL, mockOptions());
       await Promise.all([client.open(), advance(MOCK_DELAY)]);
       const closed = client.close();
+      await Promise.resolve(); // past the task of close(), which reports what it found queued
+      expect(client.state).toBe('closing');
       expect(client.send('while closing')).toBe(false);
       await advance(MOCK_DELAY);
       await closed;

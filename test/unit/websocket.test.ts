@@ -403,6 +403,26 @@ describe('TetherWebSocket', () => {
       expect(socket.retryCount).toBe(0);
     });
 
+    it('during a retry wait keeps what is queued for the new connection (close() alone reports it)', async () => {
+      const socket = open();
+      const log = record(socket);
+      await tick();
+      sockets[0]?.serverOpen();
+      sockets[0]?.serverClose(1006);
+      socket.send('waiting');
+      socket.reconnect();
+      await tick();
+      sockets[1]?.serverOpen();
+      expect(sockets[1]?.sent).toEqual(['waiting']);
+      expect(log).toEqual(['open', 'close:1006:false', 'open']);
+
+      sockets[1]?.serverClose(1006);
+      socket.send('reported');
+      socket.close();
+      await tick();
+      expect(log.at(-1)).toBe('drop:reported:closed');
+    });
+
     it('after close() starts again, delivering what was sent in between', async () => {
       const socket = open();
       await tick();
