@@ -80,8 +80,9 @@ type Group = Record<string, unknown>;
 export function toClientOptions(input: TetherWebSocketOptions = {}): ClientOptions {
   if (typeof input !== 'object' || !input)
     throw new TetherTypeError('argument', 'options', input, 'an object');
-  const { debug: _debug, debugLogger: _logger, ...rest } = input;
-  const out: Group = rest;
+  const out: Group = { ...input };
+  delete out.debug;
+  delete out.debugLogger;
   for (const [peer, path] of Object.entries(PEER_OPTIONS)) {
     const value = out[peer];
     // Translated below or ignored (see above): never passed on, where it is no option of the client's.
