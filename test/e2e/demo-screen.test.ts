@@ -204,12 +204,18 @@ describeEachEngine('demo page as a person sees it', (suite) => {
   it('at 1366×768 too, the Delivery legend is above its choices and the inputs line up', async () => {
     dev = await startDevServer();
     const page = await openDemo(SIZES.laptop);
-    const legend = await page.locator('#delivery legend').boundingBox();
-    const inputs = await page
-      .locator('#delivery input')
-      .evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect()));
+    const { legend, inputs } = await page.evaluate(() => {
+      const rect = (element: Element | null) => {
+        const r = element?.getBoundingClientRect();
+        return r ? { x: r.x, y: r.y, height: r.height } : null;
+      };
+      return {
+        legend: rect(document.querySelector('#delivery legend')),
+        inputs: [...document.querySelectorAll('#delivery input')].map((element) => rect(element)),
+      };
+    });
     expect(legend && inputs[0] && legend.y + legend.height <= inputs[0].y).toBe(true);
-    expect(new Set(inputs.map((box) => Math.round(box.x))).size).toBe(1);
+    expect(new Set(inputs.map((rect) => Math.round(rect?.x ?? -1))).size).toBe(1);
   });
 
   // Issue 25, point 11: what a phone showed wrong, each measured.
@@ -248,25 +254,34 @@ describeEachEngine('demo page as a person sees it', (suite) => {
     expect(sameLine ? chip.x - words.right : Math.abs(chip.x - words.x)).toBeLessThan(12);
 
     // A note (here: the Delivery switch) is written in the size of the events around it.
-    await page.getByRole('radio', { name: 'exactly-once /reliable', exact: true }).check();
+    await page.click(exactlyOnceRadio);
     await page.click('#connect');
     await expectState(page, 'open');
     const size = (direction: string) =>
-      entries(page, direction)
-        .first()
-        .locator('.text')
-        .evaluate((element) => getComputedStyle(element).fontSize);
+      page.evaluate(
+        (selector) => {
+          const element = document.querySelector(selector);
+          return element ? getComputedStyle(element).fontSize : null;
+        },
+        `${logEntries(direction)} .text`,
+      );
+    expect(await size('note')).not.toBeNull();
     expect(await size('note')).toBe(await size('event'));
 
     // Opening "What this page shows" keeps the log at a useful height; the page scrolls instead.
     for (let n = 1; n <= 12; n++) await type(page, `message ${n}`);
-    await page.locator('.about summary').click();
-    const log = await page.locator('#log').boundingBox();
+    await page.click('.about summary');
+    const log = await box(page, '#log');
     expect(log?.height).toBeGreaterThan(SIZES.phone.height * 0.3);
-    await page.locator('.about p').last().scrollIntoViewIfNeeded();
-    expect(await inView(page, '.about p:last-child')).toBe(true);
-    await screenshot(page, 'demo-screen-phone-about-open', { fullPage: false });
+    await page.evaluate(() =>
+      document.querySelector('.about p:last-child')?.scrollIntoView({ block: 'center' }),
+    );
+    expect({
+      box: await box(page, '.about p:last-child'),
+      inView: await inView(page, '.about p:last-child'),
+    }).toMatchObject({ inView: true });
+    await page.screenshot('demo-screen-phone-about-open');
     await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, 'demo-screen-phone-delivery', { fullPage: false });
+    await page.screenshot('demo-screen-phone-delivery');
   });
 });
