@@ -216,8 +216,12 @@ export class WebSocketClient<In = MessageData, Out = SendData>
             (message) => emit(this, 'message', message, info),
             (error) => emit(this, 'error', error),
           ),
-        error: (cause) =>
-          emit(this, 'error', new TetherError('SOCKET_ERROR', `WebSocket error on ${this.#url}`, { cause })),
+        // A browser's error event says nothing; Node's (`ws`) carries the reason, which belongs in the message.
+        error: (cause) => {
+          const reason = (cause as { message?: string }).message;
+          const message = `WebSocket error on ${this.#url}${reason ? `: ${reason}` : ''}`;
+          emit(this, 'error', new TetherError('SOCKET_ERROR', message, { cause }));
+        },
         close: (close, dead) => (dead ? this.#abandon('HEARTBEAT_TIMEOUT', close.reason) : this.#lost(close)),
         // Polled only while open: in `closing` the socket is no longer writable anyway.
         drain: () => this.#flush(),
